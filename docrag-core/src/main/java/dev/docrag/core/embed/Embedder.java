@@ -1,0 +1,36 @@
+package dev.docrag.core.embed;
+
+import java.util.List;
+
+/**
+ * Turns text into unit-length vectors (so that a dot product is the cosine similarity).
+ * This is the seam where a host plugs in another model runtime; DocRag's own is
+ * {@link OnnxEmbedder}.
+ *
+ * <p>Implementations must be thread-safe, and a text's vector must not depend on which other
+ * texts are embedded with it. Closing releases native memory; using a closed embedder fails.
+ */
+public interface Embedder extends AutoCloseable {
+    /** The model's identity, dimension and input limit. */
+    ModelInfo model();
+
+    /**
+     * Embeds document passages, one vector per text, in order.
+     *
+     * @throws IllegalArgumentException if a text is longer than {@link ModelInfo#maxTokens()}:
+     *         passages are never silently truncated (cut them with the chunker first)
+     */
+    List<float[]> embedDocuments(List<String> texts);
+
+    /**
+     * Embeds a search query. A query longer than the model's window is cut to the window, and a
+     * warning is logged, since a query has no tail worth failing a search for.
+     */
+    float[] embedQuery(String text);
+
+    /** The number of model tokens in {@code text}, special tokens included, without truncation. */
+    int countTokens(String text);
+
+    @Override
+    void close();
+}
