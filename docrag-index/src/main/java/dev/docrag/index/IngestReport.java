@@ -1,0 +1,39 @@
+package dev.docrag.index;
+
+import dev.docrag.core.DocumentProblem;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The outcome of one ingest run. Every file found is counted exactly once: added, updated,
+ * unchanged, or failed (with its reason). Documents that failed keep their previous version in
+ * the index, if they had one.
+ *
+ * @param added     documents new to the index
+ * @param updated   documents whose content changed and were re-embedded
+ * @param unchanged documents whose content hash matched the catalog; not re-embedded
+ * @param chunks    chunks written (for added and updated documents)
+ * @param failures  one entry per document that could not be ingested
+ * @param took      wall-clock time of the run
+ */
+public record IngestReport(int added, int updated, int unchanged, int chunks, List<Failure> failures, Duration took) {
+    public IngestReport {
+        failures = List.copyOf(failures);
+    }
+
+    /** The number of documents that failed. */
+    public int failed() {
+        return failures.size();
+    }
+
+    /**
+     * One document that could not be ingested.
+     *
+     * @param source  the file
+     * @param problem the typed reason
+     * @param message what went wrong, naming the file
+     */
+    public record Failure(String source, DocumentProblem problem, String message) {
+    }
+}
