@@ -20,6 +20,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** End to end over real components: the MiniLM ONNX model, a Lucene index on disk, an H2 file catalog. */
 class DocRagTest {
@@ -263,6 +264,34 @@ class DocRagTest {
             }
         }
         assertThat(embedder.embedQuery("still usable")).as("a host's embedder is not closed by DocRag").hasSize(384);
+    }
+
+    @Test
+    void openIngestCloseCyclesLeakNoFilesOrThreads(@TempDir Path tmp) throws IOException {
+        Path fds = Path.of("/proc/self/fd");
+        assumeTrue(Files.isDirectory(fds), "needs /proc (Linux)");
+        Path docs = writeCorpus(tmp.resolve("docs"));
+        cycle(tmp.resolve("warm-up"), docs); // lazily opened JVM files (jars, native libraries) join the baseline
+        long baseline = countOpen(fds);
+        for (int i = 0; i < 5; i++) {
+            cycle(tmp.resolve("index-" + i), docs);
+        }
+        assertThat(countOpen(fds)).as("open file descriptors after 5 open/ingest/close cycles").isLessThanOrEqualTo(baseline + 2);
+        assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+                .noneMatch(name -> name.contains("docrag-catalog"));
+    }
+
+    private static void cycle(Path dir, Path docs) {
+        try (DocRag rag = open(dir)) {
+            rag.ingest(docs);
+            assertThat(rag.search("certificate renewal", 3)).isNotEmpty();
+        }
+    }
+
+    private static long countOpen(Path fds) throws IOException {
+        try (var entries = Files.list(fds)) {
+            return entries.count();
+        }
     }
 
     @Test

@@ -77,6 +77,7 @@ public final class OnnxEmbedder implements Embedder {
                 s = modelBytes != null ? env.createSession(modelBytes, options)
                         : env.createSession(b.modelFile.toString(), options);
             }
+            optOutOfDjlTracking();
             try (InputStream json = b.tokenizerJson()) {
                 // The tokenizer files on Maven Central truncate (MiniLM's at 128): counting and
                 // embedding must see every token, so truncation is switched off here.
@@ -97,6 +98,17 @@ public final class OnnxEmbedder implements Embedder {
         }
         LOG.info("Loaded embedding model {} (dimension {}, max {} tokens, {} threads)",
                 model.id(), model.dimension(), model.maxTokens(), b.threads);
+    }
+
+    /**
+     * DJL's tokenizer factories report usage once a day by querying the EC2 instance-metadata
+     * endpoint (169.254.169.254) unless {@code OPT_OUT_TRACKING} is set. DocRag promises no network
+     * access at run time, so it opts the JVM out, unless the host has decided either way itself.
+     */
+    private static void optOutOfDjlTracking() {
+        if (System.getenv("OPT_OUT_TRACKING") == null && System.getProperty("OPT_OUT_TRACKING") == null) {
+            System.setProperty("OPT_OUT_TRACKING", "true");
+        }
     }
 
     /**
