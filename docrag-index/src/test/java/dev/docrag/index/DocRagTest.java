@@ -2,6 +2,7 @@ package dev.docrag.index;
 
 import dev.docrag.core.DocumentProblem;
 import dev.docrag.core.embed.OnnxEmbedder;
+import dev.docrag.core.embed.OnnxModel;
 import dev.docrag.core.load.FileLoader;
 import dev.docrag.core.load.LoadException;
 import org.junit.jupiter.api.AfterAll;
@@ -236,8 +237,7 @@ class DocRagTest {
         try (DocRag rag = open(dir)) {
             rag.ingest(writeCorpus(tmp.resolve("docs")));
         }
-        try (OnnxEmbedder quantized = OnnxEmbedder.builder().name("all-MiniLM-L6-v2-q")
-                .classpathModel("all-minilm-l6-v2-q.onnx", "all-minilm-l6-v2-q-tokenizer.json").maxTokens(256).build()) {
+        try (OnnxEmbedder quantized = OnnxEmbedder.create(OnnxModel.allMiniLmL6V2Int8())) {
             assertThatThrownBy(() -> DocRag.builder().directory(dir).embedder(quantized).build())
                     .isInstanceOf(ModelMismatchException.class)
                     .hasMessageContaining(embedder.model().id())

