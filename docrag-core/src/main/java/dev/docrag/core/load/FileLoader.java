@@ -12,6 +12,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -32,6 +33,8 @@ import java.util.stream.Stream;
 public final class FileLoader {
     /** 16 MiB: larger text is rarely documentation, and the whole file is held in memory. */
     public static final long DEFAULT_MAX_FILE_BYTES = 16L << 20;
+    /** The largest file that fits in one byte array, whatever the configured limit. */
+    private static final long MAX_READABLE_BYTES = Integer.MAX_VALUE - 8;
 
     private final Map<String, DocumentLoader> loaders;
     private final long maxFileBytes;
@@ -68,7 +71,7 @@ public final class FileLoader {
         try (Stream<Path> files = Files.walk(root, new FileVisitOption[0])) {
             return files.filter(p -> !p.equals(root))
                     .filter(p -> !isHidden(root.relativize(p)))
-                    .filter(p -> Files.isRegularFile(p) && supports(p))
+                    .filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && supports(p))
                     .sorted()
                     .toList();
         } catch (UncheckedIOException e) {
@@ -101,7 +104,18 @@ public final class FileLoader {
             throw new LoadException(source, DocumentProblem.UNSUPPORTED, "no loader for extension '" + extension(file) + "'");
         }
         String content = readText(file, source);
-        Document doc = loader.load(documentId(root, file), source, file.getFileName().toString(), content);
+        Document doc;
+        try {
+            doc = loader.load(documentId(root, file), source, file.getFileName().toString(), content);
+        } catch (LoadException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // a host's loader must not be able to stop a batch with an unexpected exception
+            throw new LoadException(source, DocumentProblem.MALFORMED, "the loader failed: " + describe(e), e);
+        }
+        if (doc == null) {
+            throw new LoadException(source, DocumentProblem.MALFORMED, "the loader returned no document");
+        }
         if (doc.text().isBlank()) {
             throw new LoadException(source, DocumentProblem.EMPTY, "no text left after extraction");
         }
@@ -111,12 +125,16 @@ public final class FileLoader {
     private String readText(Path file, String source) {
         byte[] bytes;
         try {
+            // a Java array holds at most MAX_READABLE_BYTES, whatever limit the host configured
+            long limit = Math.min(maxFileBytes, MAX_READABLE_BYTES);
             long size = Files.size(file);
-            if (size > maxFileBytes) {
-                throw new LoadException(source, DocumentProblem.TOO_LARGE,
-                        size + " bytes is over the limit of " + maxFileBytes + " bytes");
+            if (size > limit) {
+                throw tooLarge(source, size, limit);
             }
             bytes = Files.readAllBytes(file);
+            if (bytes.length > limit) { // it grew since we looked
+                throw tooLarge(source, bytes.length, limit);
+            }
         } catch (IOException e) {
             throw new LoadException(source, DocumentProblem.UNREADABLE, describe(e), e);
         }
@@ -153,7 +171,11 @@ public final class FileLoader {
         }
     }
 
-    private static String describe(IOException e) {
+    private static LoadException tooLarge(String source, long size, long limit) {
+        return new LoadException(source, DocumentProblem.TOO_LARGE, size + " bytes is over the limit of " + limit + " bytes");
+    }
+
+    private static String describe(Exception e) {
         String kind = e.getClass().getSimpleName();
         return e.getMessage() == null ? kind : kind + ": " + e.getMessage();
     }

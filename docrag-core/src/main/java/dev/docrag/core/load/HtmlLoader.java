@@ -33,9 +33,16 @@ final class HtmlLoader implements DocumentLoader {
         return new Document(id, source, title, text.toString().strip(), Map.of("type", "html"));
     }
 
+    /** The first non-blank h1, else the first non-blank h2 (an h2 above the h1 is a section, not the title). */
     private static String firstHeading(org.jsoup.nodes.Document html, String fallback) {
-        Element h = html.selectFirst("h1, h2");
-        return h == null || h.text().isBlank() ? fallback : h.text();
+        for (String tag : new String[] {"h1", "h2"}) {
+            for (Element h : html.select(tag)) {
+                if (!h.text().isBlank()) {
+                    return h.text();
+                }
+            }
+        }
+        return fallback;
     }
 
     /** Appends text nodes, collapsing white space except inside pre, and a blank line around blocks. */
@@ -53,14 +60,21 @@ final class HtmlLoader implements DocumentLoader {
                 if (preDepth > 0) {
                     out.append(t.getWholeText());
                 } else {
+                    // jsoup collapses white space, &nbsp; included, to single spaces. White space at
+                    // either end separates this text from its neighbours (<b>a</b> <i>b</i>), so it
+                    // becomes one space, unless a space or a block break is already there.
                     String s = t.text();
-                    if (!s.isBlank()) {
-                        if (!out.isEmpty() && !Character.isWhitespace(out.charAt(out.length() - 1))
-                                && Character.isWhitespace(t.getWholeText().charAt(0))) {
-                            out.append(' ');
-                        }
-                        out.append(s.strip());
-                        if (Character.isWhitespace(t.getWholeText().charAt(t.getWholeText().length() - 1))) {
+                    if (s.isEmpty()) {
+                        return;
+                    }
+                    if (Character.isWhitespace(s.charAt(0)) && !out.isEmpty()
+                            && !Character.isWhitespace(out.charAt(out.length() - 1))) {
+                        out.append(' ');
+                    }
+                    String words = s.strip();
+                    if (!words.isEmpty()) {
+                        out.append(words);
+                        if (Character.isWhitespace(s.charAt(s.length() - 1))) {
                             out.append(' ');
                         }
                     }
