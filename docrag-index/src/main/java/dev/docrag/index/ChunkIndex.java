@@ -322,6 +322,11 @@ final class ChunkIndex implements Closeable {
         writer.forceMerge(maxSegments, true);
     }
 
+    /** The vector format new segments are written with, as Lucene describes it (for tests and logs). */
+    String vectorFormat() {
+        return writer.getConfig().getCodec() instanceof VectorCodec c ? c.format.toString() : "?";
+    }
+
     /** The number of segments the current searcher sees. */
     int segmentCount() throws IOException {
         IndexSearcher s = searchers.acquire();

@@ -446,6 +446,11 @@ public final class DocRag implements AutoCloseable {
         return read(index::segmentCount);
     }
 
+    /** How new segments store vectors, as Lucene describes the format; for tests and diagnostics. */
+    String vectorFormat() {
+        return read(index::vectorFormat);
+    }
+
     private <T> T read(WriteAction<T> action) {
         lifecycle.readLock().lock();
         try {

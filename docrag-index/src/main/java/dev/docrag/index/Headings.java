@@ -9,8 +9,9 @@ import java.util.regex.Pattern;
 
 /**
  * Derives each chunk's heading breadcrumb from Markdown ATX headings ({@code # Title},
- * {@code ## Section}) in the document text: the headings in force at the chunk's first
- * character, outermost first. Headings inside fenced code blocks are ignored. Text without such
+ * {@code ## Section}) in the document text: the headings in force where the chunk's content
+ * begins, outermost first. Headings at the very start of a chunk count, since they introduce its
+ * content. Headings inside fenced code blocks are ignored. Text without such
  * headings (plain text, HTML after extraction) gets empty breadcrumbs. Structure-aware chunking,
  * planned in docrag-core, will hand these down directly; until then this recovers them here.
  */
@@ -29,9 +30,10 @@ final class Headings {
         List<Heading> headings = headings(text);
         List<List<String>> out = new ArrayList<>(chunks.size());
         for (Chunk c : chunks) {
+            int content = contentStart(text, c);
             String[] stack = new String[7];
             for (Heading h : headings) {
-                if (h.offset > c.start()) {
+                if (h.offset >= content) {
                     break;
                 }
                 stack[h.level] = h.text;
@@ -48,6 +50,21 @@ final class Headings {
             out.add(List.copyOf(crumb));
         }
         return out;
+    }
+
+    /** Where the chunk's first line that is neither blank nor a heading begins (its end if none). */
+    private static int contentStart(String text, Chunk c) {
+        int at = c.start();
+        while (at < c.end()) {
+            int eol = text.indexOf('\n', at);
+            int lineEnd = eol < 0 || eol > c.end() ? c.end() : eol;
+            String line = text.substring(at, lineEnd);
+            if (!line.isBlank() && !ATX.matcher(line).matches()) {
+                return at;
+            }
+            at = lineEnd + 1;
+        }
+        return c.end();
     }
 
     private static List<Heading> headings(String text) {
