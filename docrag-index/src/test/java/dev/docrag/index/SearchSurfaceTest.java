@@ -367,6 +367,28 @@ class SearchSurfaceTest {
     }
 
     @Test
+    void aDocumentTheIndexRefusesKeepsItsPreviousVersionAndTheBatchGoesOn(@TempDir Path dir) {
+        try (DocRag own = DocRag.builder().directory(dir).embedder(embedder).build()) {
+            String paragraph = "Incident reviews are written within five days and shared with every team. ".repeat(12);
+            own.upsert(DocumentInput.builder("a", "doc").text(paragraph + "\n\n" + paragraph).metadata("kind", "review").build());
+            int chunks = own.chunkCount("a", "doc");
+            IngestReport report = own.upsert(List.of(
+                    DocumentInput.builder("a", "doc").text("A new version the index cannot take.")
+                            .metadata("kind", "x".repeat(40_000)).build(), // longer than a Lucene term may be
+                    DocumentInput.builder("a", "other").text("An innocent bystander.").build()));
+            assertThat(report.failures()).singleElement().satisfies(f -> {
+                assertThat(f.source()).isEqualTo("a/doc");
+                assertThat(f.problem()).isEqualTo(dev.docrag.core.DocumentProblem.INDEXING);
+            });
+            assertThat(report.added()).isEqualTo(1);
+            assertThat(own.chunkCount("a", "doc")).as("the previous version, whole").isEqualTo(chunks);
+            assertThat(own.search(SearchRequest.keyword("incident reviews").tenant("a").k(50)))
+                    .extracting(Hit::documentId).containsOnly("doc").hasSize(chunks);
+            assertThat(own.chunkCount("a", "other")).isEqualTo(1);
+        }
+    }
+
+    @Test
     void foldersIngestIntoTheTenantGiven(@TempDir Path dir) throws Exception {
         Path docs = DocRagTest.writeCorpus(dir.resolve("docs"));
         try (DocRag own = DocRag.builder().directory(dir.resolve("index")).embedder(embedder).build()) {
