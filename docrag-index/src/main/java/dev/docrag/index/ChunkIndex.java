@@ -463,7 +463,7 @@ final class ChunkIndex implements Closeable {
     }
 
     /** Scores every chunk in scope against {@code q}; the best {@code depth}, best first. */
-    private ScoreDoc[] exactVectorSearch(IndexSearcher s, float[] q, Query scope, int depth) throws IOException {
+    static ScoreDoc[] exactVectorSearch(IndexSearcher s, float[] q, Query scope, int depth) throws IOException {
         Weight weight = s.createWeight(s.rewrite(scope), ScoreMode.COMPLETE_NO_SCORES, 1f);
         List<ScoreDoc> all = new ArrayList<>();
         for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
