@@ -12,13 +12,16 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * The relational record of what is indexed: one row per document with its content hash, so that
- * re-ingesting skips unchanged documents. Reached through a HikariCP pool; by default an H2 file
- * database beside the index. Thread-safe.
+ * The relational record of what is indexed: one row per document, identified by (tenant, id),
+ * with its content hash, so that re-ingesting skips unchanged documents; and the type of every
+ * metadata field. Reached through a HikariCP pool; by default an H2 file database beside the
+ * index. Thread-safe.
  */
 final class Catalog implements AutoCloseable {
     private static final String SCHEMA = """
@@ -27,17 +30,23 @@ final class Catalog implements AutoCloseable {
               meta_value VARCHAR(2000) NOT NULL
             );
             CREATE TABLE IF NOT EXISTS documents (
-              id           VARCHAR(2048) PRIMARY KEY,
-              source       VARCHAR(4096) NOT NULL,
-              title        VARCHAR(2048) NOT NULL,
+              tenant       VARCHAR(256) NOT NULL,
+              id           VARCHAR(2048) NOT NULL,
+              source       VARCHAR(1000000) NOT NULL,
+              title        VARCHAR(1000000) NOT NULL,
               content_hash CHAR(64) NOT NULL,
               chunk_count  INT NOT NULL,
-              updated_at   TIMESTAMP NOT NULL
+              updated_at   TIMESTAMP NOT NULL,
+              PRIMARY KEY (tenant, id)
+            );
+            CREATE TABLE IF NOT EXISTS metadata_fields (
+              name       VARCHAR(128) PRIMARY KEY,
+              field_type VARCHAR(32) NOT NULL
             );
             """;
 
     /** One document's row. */
-    record Entry(String id, String source, String title, String contentHash, int chunkCount) {
+    record Entry(String tenant, String id, String source, String title, String contentHash, int chunkCount) {
     }
 
     private final HikariDataSource pool;
@@ -45,6 +54,19 @@ final class Catalog implements AutoCloseable {
     private Catalog(HikariDataSource pool) {
         this.pool = pool;
         try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'DOCUMENTS'")) {
+                rs.next();
+                if (rs.getInt(1) > 0) {
+                    try (ResultSet cols = s.executeQuery("SELECT COUNT(*) FROM INFORMATION_SCHEMA.COLUMNS "
+                            + "WHERE TABLE_NAME = 'DOCUMENTS' AND COLUMN_NAME = 'TENANT'")) {
+                        cols.next();
+                        if (cols.getInt(1) == 0) {
+                            throw new SQLException("the catalog was written by an older DocRag (documents without "
+                                    + "tenants); delete the directory and ingest again");
+                        }
+                    }
+                }
+            }
             for (String ddl : SCHEMA.split(";")) {
                 if (!ddl.isBlank()) {
                     s.execute(ddl);
@@ -104,10 +126,11 @@ final class Catalog implements AutoCloseable {
         }
     }
 
-    Optional<String> contentHash(String id) throws SQLException {
+    Optional<String> contentHash(String tenant, String id) throws SQLException {
         try (Connection c = pool.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT content_hash FROM documents WHERE id = ?")) {
-            ps.setString(1, id);
+             PreparedStatement ps = c.prepareStatement("SELECT content_hash FROM documents WHERE tenant = ? AND id = ?")) {
+            ps.setString(1, tenant);
+            ps.setString(2, id);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
             }
@@ -123,9 +146,9 @@ final class Catalog implements AutoCloseable {
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try (PreparedStatement up = c.prepareStatement(
-                    "UPDATE documents SET source = ?, title = ?, content_hash = ?, chunk_count = ?, updated_at = ? WHERE id = ?");
+                    "UPDATE documents SET source = ?, title = ?, content_hash = ?, chunk_count = ?, updated_at = ? WHERE tenant = ? AND id = ?");
                  PreparedStatement in = c.prepareStatement(
-                    "INSERT INTO documents (source, title, content_hash, chunk_count, updated_at, id) VALUES (?, ?, ?, ?, ?, ?)")) {
+                    "INSERT INTO documents (source, title, content_hash, chunk_count, updated_at, tenant, id) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
                 for (Entry e : entries) {
                     bind(up, e, now);
                     if (up.executeUpdate() == 0) {
@@ -147,7 +170,76 @@ final class Catalog implements AutoCloseable {
         ps.setString(3, e.contentHash());
         ps.setInt(4, e.chunkCount());
         ps.setTimestamp(5, now);
-        ps.setString(6, e.id());
+        ps.setString(6, e.tenant());
+        ps.setString(7, e.id());
+    }
+
+    /** Deletes the rows of these documents in one transaction; returns how many existed. */
+    int delete(List<ChunkIndex.DocKey> keys) throws SQLException {
+        if (keys.isEmpty()) {
+            return 0;
+        }
+        int deleted = 0;
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM documents WHERE tenant = ? AND id = ?")) {
+                for (ChunkIndex.DocKey k : keys) {
+                    ps.setString(1, k.tenant());
+                    ps.setString(2, k.id());
+                    deleted += ps.executeUpdate();
+                }
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+        return deleted;
+    }
+
+    /** Every metadata field's type. */
+    Map<String, MetadataType> metadataFields() throws SQLException {
+        Map<String, MetadataType> out = new HashMap<>();
+        try (Connection c = pool.getConnection();
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT name, field_type FROM metadata_fields")) {
+            while (rs.next()) {
+                out.put(rs.getString(1), MetadataType.valueOf(rs.getString(2)));
+            }
+        }
+        return out;
+    }
+
+    /** Records new metadata fields in one transaction. */
+    void addMetadataFields(Map<String, MetadataType> fields) throws SQLException {
+        if (fields.isEmpty()) {
+            return;
+        }
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO metadata_fields (name, field_type) VALUES (?, ?)")) {
+                for (Map.Entry<String, MetadataType> f : fields.entrySet()) {
+                    ps.setString(1, f.getKey());
+                    ps.setString(2, f.getValue().name());
+                    ps.executeUpdate();
+                }
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+    }
+
+    int documentCount(String tenant) throws SQLException {
+        try (Connection c = pool.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM documents WHERE tenant = ?")) {
+            ps.setString(1, tenant);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
     }
 
     int documentCount() throws SQLException {

@@ -1,56 +1,105 @@
 package dev.docrag.index;
 
 import dev.docrag.core.Chunk;
-import dev.docrag.core.Document;
 import dev.docrag.core.embed.ModelInfo;
 import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
+import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.analysis.tokenattributes.OffsetAttribute;
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.lucene104.Lucene104Codec;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
+import org.apache.lucene.document.DoubleField;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.IntField;
+import org.apache.lucene.document.KeywordField;
 import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.LongField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.KnnVectorValues;
+import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.SegmentInfos;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
-import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.MatchAllDocsQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.ScoreMode;
+import org.apache.lucene.search.Scorer;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.TotalHits;
+import org.apache.lucene.search.Weight;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.QueryBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The Lucene index of chunks: one Lucene document per chunk, with an HNSW vector field and BM25
- * text fields. All of a document's chunks are replaced in one {@code updateDocuments} call, so a
- * reader sees either all old or all new chunks. Searches go through a {@link SearcherManager} and
- * never wait for writes. Every commit records the embedding model in its user data.
+ * The Lucene index of chunks: one Lucene document per chunk, carrying its document's identity,
+ * tenant, access groups and typed metadata, an HNSW vector field and BM25 text fields.
+ *
+ * <p>Guarantees: all of a document's chunks are replaced (or deleted) by one
+ * {@code IndexWriter.updateDocuments} / {@code deleteDocuments} call keyed by (tenant, id), so a
+ * reader sees either all old or all new chunks. Every search acquires one searcher from a
+ * {@link SearcherManager}, runs all its retrievers on that one snapshot, and releases it; it never
+ * waits for writes or merges. Tenant, access and metadata constraints are one Lucene query that
+ * is a FILTER clause of the keyword query and the pre-filter of the kNN query. Every commit
+ * records the embedding model and the index format in its user data.
  *
  * <p>Thread-safety: searches may run concurrently with each other and with writes; writes are
  * serialised by the caller ({@link DocRag}).
  */
 final class ChunkIndex implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(ChunkIndex.class);
+
+    /** tenant + NUL + id: the update/delete key of all of a document's chunks (tenants have no control characters). */
+    static final String KEY = "_key";
+    static final String TENANT = "_tenant";
+    /** One value per access group of the document. */
+    static final String ACL = "_acl";
+    /** "1" on chunks of documents without access groups: visible to every caller of the tenant. */
+    static final String OPEN = "_open";
     static final String DOC_ID = "doc_id";
     static final String SOURCE = "source";
     static final String TITLE = "title";
+    static final String HEADINGS = "headings";
     static final String ORDINAL = "ordinal";
     static final String TEXT = "text";
     static final String VECTOR = "vector";
@@ -59,30 +108,44 @@ final class ChunkIndex implements Closeable {
     static final String KEY_DIMENSION = "docrag.dimension";
     static final String KEY_SIMILARITY = "docrag.similarity";
     static final String KEY_FORMAT = "docrag.format";
-    static final String FORMAT_VERSION = "1";
+    /** 2: tenants, access groups, typed metadata and headings (1 had none of them). */
+    static final String FORMAT_VERSION = "2";
 
     /** Vectors are unit length, so the dot product is the cosine and the cheapest to compute. */
     static final VectorSimilarityFunction SIMILARITY = VectorSimilarityFunction.DOT_PRODUCT;
+
+    private static final int SNIPPET_CHARS = 240;
+    private static final int SNIPPET_LEAD = 40;
 
     private final Directory directory;
     private final Analyzer analyzer = new EnglishAnalyzer();
     private final IndexWriter writer;
     private final SearcherManager searchers;
     private final ModelInfo model;
+    private final MetadataFields fields;
+    private final ExecutorService mergeExecutor;
 
-    ChunkIndex(Path path, ModelInfo model) throws IOException {
+    ChunkIndex(Path path, ModelInfo model, VectorIndexConfig vectors, MetadataFields fields) throws IOException {
         this.model = model;
-        this.directory = FSDirectory.open(path);
+        this.fields = fields;
+        this.mergeExecutor = vectors.mergeWorkers() > 1 ? mergePool(vectors.mergeWorkers()) : null;
+        Directory dir = null;
         IndexWriter w = null;
         try {
-            boolean exists = DirectoryReader.indexExists(directory);
+            dir = FSDirectory.open(path);
+            boolean exists = DirectoryReader.indexExists(dir);
             if (exists) {
-                checkModel(path, SegmentInfos.readLatestCommit(directory).getUserData());
+                checkCommit(path, SegmentInfos.readLatestCommit(dir).getUserData());
             }
+            KnnVectorsFormat format = switch (vectors.encoding()) {
+                case FLOAT32 -> new Lucene99HnswVectorsFormat(vectors.maxConnections(), vectors.beamWidth(),
+                        vectors.mergeWorkers(), mergeExecutor);
+            };
             IndexWriterConfig config = new IndexWriterConfig(analyzer)
                     .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
+                    .setCodec(new VectorCodec(format))
                     .setCommitOnClose(false); // only what DocRag committed counts
-            w = new IndexWriter(directory, config);
+            w = new IndexWriter(dir, config);
             w.setLiveCommitData(Map.of(
                     KEY_MODEL, model.id(),
                     KEY_DIMENSION, Integer.toString(model.dimension()),
@@ -91,18 +154,56 @@ final class ChunkIndex implements Closeable {
             if (!exists) {
                 w.commit(); // an empty index already records its model
             }
+            this.directory = dir;
             this.writer = w;
             this.searchers = new SearcherManager(w, null);
         } catch (IOException | RuntimeException e) {
-            if (w != null) {
-                w.rollback();
+            try {
+                if (w != null) {
+                    w.rollback();
+                }
+                if (dir != null) {
+                    dir.close();
+                }
+            } catch (IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            } finally {
+                if (mergeExecutor != null) {
+                    mergeExecutor.shutdownNow();
+                }
             }
-            directory.close();
             throw e;
         }
     }
 
-    private void checkModel(Path path, Map<String, String> userData) {
+    /**
+     * Lucene's current codec with DocRag's vector format. Segments record the codec by name
+     * ("Lucene104") and each vector field its format by name, and HNSW parameters only matter when
+     * writing, so an index written with any settings reads back with the stock codec.
+     */
+    private static final class VectorCodec extends Lucene104Codec {
+        private final KnnVectorsFormat format;
+
+        VectorCodec(KnnVectorsFormat format) {
+            this.format = format;
+        }
+
+        @Override
+        public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+            return format;
+        }
+    }
+
+    private static ExecutorService mergePool(int threads) {
+        AtomicInteger n = new AtomicInteger();
+        return Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "docrag-hnsw-merge-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    private void checkCommit(Path path, Map<String, String> userData) {
         String builtWith = userData.getOrDefault(KEY_MODEL, "an unknown model");
         String dimension = userData.getOrDefault(KEY_DIMENSION, "?");
         String similarity = userData.getOrDefault(KEY_SIMILARITY, "?");
@@ -113,11 +214,22 @@ final class ChunkIndex implements Closeable {
                     + model.id() + " (dimension " + model.dimension() + ", similarity " + SIMILARITY.name()
                     + "). Open it with the model that built it, or ingest into a new directory.");
         }
+        String format = userData.getOrDefault(KEY_FORMAT, "?");
+        if (!format.equals(FORMAT_VERSION)) {
+            throw new IllegalStateException("the index at " + path + " has DocRag index format " + format + ", this DocRag "
+                    + "reads format " + FORMAT_VERSION + " (tenants, access groups and typed metadata). Delete the "
+                    + "directory and ingest again.");
+        }
+    }
+
+    static String key(String tenant, String id) {
+        return tenant + '\u0000' + id;
     }
 
     /** Replaces all chunks of {@code doc} atomically (visible after the next refresh). */
-    void replace(Document doc, List<Chunk> chunks, List<float[]> vectors) throws IOException {
-        List<List<Field>> docs = new ArrayList<>(chunks.size());
+    void replace(DocumentInput doc, List<Chunk> chunks, List<float[]> vectors) throws IOException {
+        List<List<String>> crumbs = Headings.breadcrumbs(doc.text(), chunks);
+        List<List<IndexableField>> docs = new ArrayList<>(chunks.size());
         for (int i = 0; i < chunks.size(); i++) {
             Chunk c = chunks.get(i);
             float[] v = vectors.get(i);
@@ -125,15 +237,74 @@ final class ChunkIndex implements Closeable {
                 throw new IllegalArgumentException("vector of chunk " + c.ordinal() + " of " + doc.id() + " has dimension "
                         + v.length + ", the index holds " + model.dimension());
             }
-            docs.add(List.of(
-                    new StringField(DOC_ID, doc.id(), Field.Store.YES),
-                    new StoredField(SOURCE, doc.source()),
-                    new TextField(TITLE, doc.title(), Field.Store.YES),
-                    new IntField(ORDINAL, c.ordinal(), Field.Store.YES),
-                    new TextField(TEXT, c.text(), Field.Store.YES),
-                    new KnnFloatVectorField(VECTOR, v, SIMILARITY)));
+            List<IndexableField> d = new ArrayList<>();
+            d.add(new StringField(KEY, key(doc.tenant(), doc.id()), Field.Store.NO));
+            d.add(new KeywordField(TENANT, doc.tenant(), Field.Store.YES));
+            d.add(new StringField(DOC_ID, doc.id(), Field.Store.YES));
+            if (doc.accessGroups().isEmpty()) {
+                d.add(new StringField(OPEN, "1", Field.Store.NO));
+            }
+            for (String g : doc.accessGroups()) {
+                d.add(new StringField(ACL, g, Field.Store.NO));
+            }
+            d.add(new StoredField(SOURCE, doc.source()));
+            d.add(new TextField(TITLE, doc.title(), Field.Store.YES));
+            d.add(new TextField(HEADINGS, String.join("\n", crumbs.get(i)), Field.Store.YES));
+            d.add(new IntField(ORDINAL, c.ordinal(), Field.Store.YES));
+            d.add(new TextField(TEXT, c.text(), Field.Store.YES));
+            d.add(new KnnFloatVectorField(VECTOR, v, SIMILARITY));
+            addMetadata(d, doc.metadata());
+            docs.add(d);
         }
-        writer.updateDocuments(new Term(DOC_ID, doc.id()), docs);
+        writer.updateDocuments(new Term(KEY, key(doc.tenant(), doc.id())), docs);
+    }
+
+    private static void addMetadata(List<IndexableField> d, Map<String, Object> metadata) {
+        for (Map.Entry<String, Object> e : metadata.entrySet()) {
+            String name = FilterQueries.PREFIX + e.getKey();
+            switch (e.getValue()) {
+                case String s -> d.add(new KeywordField(name, s, Field.Store.YES));
+                case List<?> list -> list.forEach(s -> d.add(new KeywordField(name, (String) s, Field.Store.YES)));
+                case Long l -> d.add(new LongField(name, l, Field.Store.YES));
+                case Double x -> d.add(new DoubleField(name, x, Field.Store.YES));
+                case Instant t -> d.add(new LongField(name, t.toEpochMilli(), Field.Store.YES));
+                default -> throw new IllegalStateException("not a normalised metadata value: " + e.getValue());
+            }
+        }
+    }
+
+    /** Deletes all chunks of one document (visible after the next refresh). */
+    void delete(String tenant, String id) throws IOException {
+        writer.deleteDocuments(new Term(KEY, key(tenant, id)));
+    }
+
+    /** A document's identity. */
+    record DocKey(String tenant, String id) {
+    }
+
+    /**
+     * The documents with a chunk matching {@code filter} in {@code tenant}, as the latest
+     * refreshed searcher sees them. DocRag refreshes after every write and holds its write lock
+     * around this and the delete that follows, so the answer is current.
+     */
+    List<DocKey> documents(String tenant, Filter filter) throws IOException {
+        Query q = scope(tenant, null, filter);
+        IndexSearcher s = searchers.acquire();
+        try {
+            Set<DocKey> keys = new LinkedHashSet<>();
+            int n = s.count(q);
+            if (n == 0) {
+                return List.of();
+            }
+            StoredFields stored = s.storedFields();
+            for (ScoreDoc sd : s.search(q, n).scoreDocs) {
+                var d = stored.document(sd.doc, Set.of(TENANT, DOC_ID));
+                keys.add(new DocKey(d.get(TENANT), d.get(DOC_ID)));
+            }
+            return List.copyOf(keys);
+        } finally {
+            searchers.release(s);
+        }
     }
 
     /** Makes every write so far durable. */
@@ -146,49 +317,392 @@ final class ChunkIndex implements Closeable {
         searchers.maybeRefreshBlocking();
     }
 
-    /** The number of chunks stored for a document, as the current searcher sees it. */
-    int chunkCount(String documentId) throws IOException {
+    /** Merges down to at most {@code maxSegments} segments, waiting for it; searches go on meanwhile. */
+    void forceMerge(int maxSegments) throws IOException {
+        writer.forceMerge(maxSegments, true);
+    }
+
+    /** The vector format new segments are written with, as Lucene describes it (for tests and logs). */
+    String vectorFormat() {
+        return writer.getConfig().getCodec() instanceof VectorCodec c ? c.format.toString() : "?";
+    }
+
+    /** The number of segments the current searcher sees. */
+    int segmentCount() throws IOException {
         IndexSearcher s = searchers.acquire();
         try {
-            return s.count(new TermQuery(new Term(DOC_ID, documentId)));
+            return s.getIndexReader().leaves().size();
         } finally {
             searchers.release(s);
         }
     }
 
-    List<Hit> vectorSearch(float[] query, int k) throws IOException {
-        return search(new KnnFloatVectorQuery(VECTOR, query, k), k);
+    /** The number of chunks stored for a document, as the current searcher sees it. */
+    int chunkCount(String tenant, String documentId) throws IOException {
+        IndexSearcher s = searchers.acquire();
+        try {
+            return s.count(new TermQuery(new Term(KEY, key(tenant, documentId))));
+        } finally {
+            searchers.release(s);
+        }
     }
 
-    List<Hit> keywordSearch(String query, int k) throws IOException {
+    /**
+     * The constraint every search and filtered delete runs under: the tenant (unless null = all),
+     * the caller's access (unless {@code groups} is null: deletes ignore access), the metadata
+     * filter (unless null).
+     */
+    Query scope(String tenant, Set<String> groups, Filter filter) {
+        BooleanQuery.Builder b = new BooleanQuery.Builder();
+        b.add(MatchAllDocsQuery.INSTANCE, Occur.FILTER); // keeps the query positive when nothing else constrains it
+        if (tenant != null) {
+            b.add(new TermQuery(new Term(TENANT, tenant)), Occur.FILTER);
+        }
+        if (groups != null) {
+            BooleanQuery.Builder access = new BooleanQuery.Builder().add(new TermQuery(new Term(OPEN, "1")), Occur.SHOULD);
+            for (String g : groups) {
+                access.add(new TermQuery(new Term(ACL, g)), Occur.SHOULD);
+            }
+            b.add(access.setMinimumNumberShouldMatch(1).build(), Occur.FILTER);
+        }
+        if (filter != null) {
+            b.add(FilterQueries.toQuery(filter, fields), Occur.FILTER);
+        }
+        return b.build();
+    }
+
+    /** The keyword query for {@code text}, or null when it has only stop words. */
+    Query keywordQuery(String text) {
         QueryBuilder builder = new QueryBuilder(analyzer);
         BooleanQuery.Builder q = new BooleanQuery.Builder();
         boolean any = false;
-        for (String field : List.of(TEXT, TITLE)) {
-            Query fieldQuery = builder.createBooleanQuery(field, query);
+        for (String field : List.of(TEXT, TITLE, HEADINGS)) {
+            Query fieldQuery = builder.createBooleanQuery(field, text);
             if (fieldQuery != null) {
-                q.add(fieldQuery, BooleanClause.Occur.SHOULD);
+                q.add(fieldQuery, Occur.SHOULD);
                 any = true;
             }
         }
-        return any ? search(q.build(), k) : List.of(); // only stop words: nothing to match
+        return any ? q.build() : null;
     }
 
-    private List<Hit> search(Query query, int k) throws IOException {
+    /** One retriever's candidates, best first, and whether a deeper list could hold more. */
+    private record Candidates(ScoreDoc[] docs, boolean mayHaveMore) {
+        static final Candidates NONE = new Candidates(new ScoreDoc[0], false);
+    }
+
+    /** A candidate chunk with its place in each retriever's list. */
+    private static final class Scored {
+        final int doc;
+        double score;
+        double vectorScore = Double.NaN;
+        int vectorRank = -1;
+        double keywordScore = Double.NaN;
+        int keywordRank = -1;
+
+        Scored(int doc) {
+            this.doc = doc;
+        }
+
+        int bestRank() {
+            return Math.min(vectorRank < 0 ? Integer.MAX_VALUE : vectorRank, keywordRank < 0 ? Integer.MAX_VALUE : keywordRank);
+        }
+    }
+
+    private static final Comparator<Scored> BEST_FIRST = Comparator.<Scored>comparingDouble(s -> -s.score)
+            .thenComparingInt(Scored::bestRank)
+            .thenComparingInt(s -> s.doc);
+
+    /**
+     * Runs a search on one searcher snapshot.
+     *
+     * @param queryVector the unit query vector for VECTOR and HYBRID, null for KEYWORD
+     */
+    List<Hit> search(SearchRequest r, float[] queryVector) throws IOException {
+        Query scope = scope(r.tenant().orElse(null), r.accessGroups(), r.filter().orElse(null));
+        Query words = r.mode() == SearchRequest.Mode.VECTOR ? null : keywordQuery(r.text().orElseThrow());
+        int want = r.offset() + r.k();
         IndexSearcher s = searchers.acquire();
         try {
-            TopDocs top = s.search(query, k);
-            StoredFields stored = s.storedFields();
-            List<Hit> hits = new ArrayList<>(top.scoreDocs.length);
-            for (ScoreDoc sd : top.scoreDocs) {
-                org.apache.lucene.document.Document d = stored.document(sd.doc);
-                hits.add(new Hit(d.get(DOC_ID), d.get(SOURCE), d.get(TITLE),
-                        d.getField(ORDINAL).numericValue().intValue(), d.get(TEXT), sd.score));
+            int live = s.getIndexReader().numDocs();
+            // A fixed minimum depth keeps pages of one request consistent (see SearchRequest).
+            int depth = Math.max(want, SearchRequest.STABLE_WINDOW);
+            while (true) {
+                Candidates byVector = queryVector == null ? null : vectorCandidates(s, queryVector, scope, depth, live);
+                Candidates byWords = words == null ? (queryVector == null ? Candidates.NONE : null)
+                        : keywordCandidates(s, words, scope, depth, live);
+                List<Scored> ranked = rank(r, byVector, byWords);
+                List<Scored> kept = collapse(s, ranked, r.maxChunksPerDocument(), want);
+                boolean more = (byVector != null && byVector.mayHaveMore) || (byWords != null && byWords.mayHaveMore);
+                if (kept.size() >= want || !more) {
+                    List<Scored> page = kept.subList(Math.min(r.offset(), kept.size()), Math.min(want, kept.size()));
+                    return materialise(s, page, r);
+                }
+                // Collapsing dropped too many chunks of the same documents: look deeper.
+                depth = (int) Math.min((long) depth * 2, Math.max(live, 1));
             }
-            return hits;
         } finally {
             searchers.release(s);
         }
+    }
+
+    private Candidates vectorCandidates(IndexSearcher s, float[] q, Query scope, int depth, int live) throws IOException {
+        // The scope is a kNN pre-filter: HNSW only collects chunks that pass it, and Lucene
+        // switches to an exact scan of the filtered chunks when the filter is selective.
+        ScoreDoc[] docs = s.search(new KnnFloatVectorQuery(VECTOR, q, depth, scope), depth).scoreDocs;
+        if (docs.length < depth) {
+            // Every chunk has a vector, so fewer hits than min(depth, in scope) means the graph
+            // search fell short; an exact scan makes k exact rather than approximately k.
+            int inScope = s.count(scope);
+            if (docs.length < Math.min(depth, inScope)) {
+                LOG.debug("kNN returned {} of {} chunks in scope for depth {}; scanning exactly", docs.length, inScope, depth);
+                docs = exactVectorSearch(s, q, scope, depth);
+            }
+        }
+        return new Candidates(docs, docs.length == depth && depth < live);
+    }
+
+    /** Scores every chunk in scope against {@code q}; the best {@code depth}, best first. */
+    static ScoreDoc[] exactVectorSearch(IndexSearcher s, float[] q, Query scope, int depth) throws IOException {
+        Weight weight = s.createWeight(s.rewrite(scope), ScoreMode.COMPLETE_NO_SCORES, 1f);
+        List<ScoreDoc> all = new ArrayList<>();
+        for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+            Scorer scorer = weight.scorer(leaf);
+            FloatVectorValues values = leaf.reader().getFloatVectorValues(VECTOR);
+            if (scorer == null || values == null) {
+                continue;
+            }
+            Bits liveDocs = leaf.reader().getLiveDocs();
+            KnnVectorValues.DocIndexIterator vectors = values.iterator();
+            DocIdSetIterator it = scorer.iterator();
+            for (int d = it.nextDoc(); d != DocIdSetIterator.NO_MORE_DOCS; d = it.nextDoc()) {
+                if (liveDocs != null && !liveDocs.get(d)) {
+                    continue;
+                }
+                if (vectors.docID() < d) {
+                    vectors.advance(d);
+                }
+                if (vectors.docID() == d) {
+                    all.add(new ScoreDoc(leaf.docBase + d, SIMILARITY.compare(q, values.vectorValue(vectors.index()))));
+                }
+            }
+        }
+        all.sort(Comparator.<ScoreDoc>comparingDouble(sd -> -sd.score).thenComparingInt(sd -> sd.doc));
+        return all.subList(0, Math.min(depth, all.size())).toArray(ScoreDoc[]::new);
+    }
+
+    private static Candidates keywordCandidates(IndexSearcher s, Query words, Query scope, int depth, int live) throws IOException {
+        Query q = new BooleanQuery.Builder().add(words, Occur.MUST).add(scope, Occur.FILTER).build();
+        TopDocs top = s.search(q, depth);
+        boolean exhausted = top.totalHits.relation() == TotalHits.Relation.EQUAL_TO && top.totalHits.value() <= depth;
+        return new Candidates(top.scoreDocs, top.scoreDocs.length == depth && !exhausted && depth < live);
+    }
+
+    /** Orders the candidates by the request's final score. */
+    private static List<Scored> rank(SearchRequest r, Candidates byVector, Candidates byWords) {
+        Map<Integer, Scored> all = new LinkedHashMap<>();
+        if (byVector != null) {
+            for (int i = 0; i < byVector.docs.length; i++) {
+                Scored c = all.computeIfAbsent(byVector.docs[i].doc, Scored::new);
+                c.vectorScore = byVector.docs[i].score;
+                c.vectorRank = i + 1;
+            }
+        }
+        if (byWords != null) {
+            for (int i = 0; i < byWords.docs.length; i++) {
+                Scored c = all.computeIfAbsent(byWords.docs[i].doc, Scored::new);
+                c.keywordScore = byWords.docs[i].score;
+                c.keywordRank = i + 1;
+            }
+        }
+        switch (r.mode()) {
+            case VECTOR -> all.values().forEach(c -> c.score = c.vectorScore);
+            case KEYWORD -> all.values().forEach(c -> c.score = c.keywordScore);
+            case HYBRID -> fuse(r.fusion(), all.values(), byVector, byWords);
+        }
+        List<Scored> out = new ArrayList<>(all.values());
+        out.sort(BEST_FIRST);
+        return out;
+    }
+
+    private static void fuse(Fusion fusion, Iterable<Scored> candidates, Candidates byVector, Candidates byWords) {
+        switch (fusion) {
+            case Fusion.Rrf rrf -> {
+                for (Scored c : candidates) {
+                    c.score = (c.vectorRank > 0 ? 1.0 / (rrf.k() + c.vectorRank) : 0)
+                            + (c.keywordRank > 0 ? 1.0 / (rrf.k() + c.keywordRank) : 0);
+                }
+            }
+            case Fusion.Convex convex -> {
+                double[] v = minMax(byVector);
+                double[] w = minMax(byWords);
+                for (Scored c : candidates) {
+                    double nv = c.vectorRank > 0 ? normalise(c.vectorScore, v) : 0;
+                    double nw = c.keywordRank > 0 ? normalise(c.keywordScore, w) : 0;
+                    c.score = convex.vectorWeight() * nv + (1 - convex.vectorWeight()) * nw;
+                }
+            }
+        }
+    }
+
+    private static double[] minMax(Candidates c) {
+        if (c == null || c.docs.length == 0) {
+            return new double[] {0, 0};
+        }
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (ScoreDoc sd : c.docs) {
+            min = Math.min(min, sd.score);
+            max = Math.max(max, sd.score);
+        }
+        return new double[] {min, max};
+    }
+
+    private static double normalise(double score, double[] minMax) {
+        double span = minMax[1] - minMax[0];
+        return span > 0 ? (score - minMax[0]) / span : 1;
+    }
+
+    /** Keeps at most {@code perDocument} chunks of each document, stopping once {@code want} are kept. */
+    private static List<Scored> collapse(IndexSearcher s, List<Scored> ranked, int perDocument, int want) throws IOException {
+        if (perDocument == Integer.MAX_VALUE) {
+            return ranked;
+        }
+        StoredFields stored = s.storedFields();
+        Map<String, Integer> perKey = new HashMap<>();
+        List<Scored> kept = new ArrayList<>();
+        for (Scored c : ranked) {
+            var d = stored.document(c.doc, Set.of(TENANT, DOC_ID));
+            if (perKey.merge(key(d.get(TENANT), d.get(DOC_ID)), 1, Integer::sum) <= perDocument) {
+                kept.add(c);
+                if (kept.size() == want) {
+                    break;
+                }
+            }
+        }
+        return kept;
+    }
+
+    private List<Hit> materialise(IndexSearcher s, List<Scored> page, SearchRequest r) throws IOException {
+        Set<String> terms = r.text().map(this::analyse).orElse(Set.of());
+        StoredFields stored = s.storedFields();
+        List<Hit> hits = new ArrayList<>(page.size());
+        for (Scored c : page) {
+            org.apache.lucene.document.Document d = stored.document(c.doc);
+            String text = d.get(TEXT);
+            String headings = d.get(HEADINGS);
+            hits.add(new Hit(d.get(TENANT), d.get(DOC_ID), d.get(SOURCE), d.get(TITLE),
+                    headings == null || headings.isEmpty() ? List.of() : Arrays.asList(headings.split("\n")),
+                    d.getField(ORDINAL).numericValue().intValue(), text,
+                    c.score, c.vectorScore, c.vectorRank, c.keywordScore, c.keywordRank,
+                    snippet(text, terms), metadata(d)));
+        }
+        return hits;
+    }
+
+    private Map<String, Object> metadata(org.apache.lucene.document.Document d) {
+        Map<String, List<IndexableField>> byName = new LinkedHashMap<>();
+        for (IndexableField f : d.getFields()) {
+            if (f.name().startsWith(FilterQueries.PREFIX)) {
+                byName.computeIfAbsent(f.name().substring(FilterQueries.PREFIX.length()), n -> new ArrayList<>()).add(f);
+            }
+        }
+        Map<String, Object> out = new HashMap<>();
+        byName.forEach((name, values) -> {
+            MetadataType type = fields.type(name);
+            if (type == null) {
+                return; // cannot happen: fields are registered before documents are written
+            }
+            IndexableField first = values.get(0);
+            out.put(name, switch (type) {
+                case STRING -> first.stringValue();
+                case STRING_LIST -> values.stream().map(IndexableField::stringValue).toList();
+                case LONG -> first.numericValue().longValue();
+                case DOUBLE -> first.numericValue().doubleValue();
+                case INSTANT -> Instant.ofEpochMilli(first.numericValue().longValue());
+            });
+        });
+        return out;
+    }
+
+    /** The analysed terms of {@code text}, as the keyword query matches them. */
+    private Set<String> analyse(String text) {
+        Set<String> terms = new HashSet<>();
+        try (TokenStream ts = analyzer.tokenStream(TEXT, text)) {
+            CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
+            ts.reset();
+            while (ts.incrementToken()) {
+                terms.add(term.toString());
+            }
+            ts.end();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringReader cannot fail
+        }
+        return terms;
+    }
+
+    /** The best window of the chunk: the one holding most query-word matches, cut at white space. */
+    Snippet snippet(String text, Set<String> terms) {
+        List<Snippet.Span> matches = new ArrayList<>();
+        if (!terms.isEmpty()) {
+            try (TokenStream ts = analyzer.tokenStream(TEXT, text)) {
+                CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
+                OffsetAttribute offset = ts.addAttribute(OffsetAttribute.class);
+                ts.reset();
+                while (ts.incrementToken()) {
+                    if (terms.contains(term.toString())) {
+                        matches.add(new Snippet.Span(offset.startOffset(), offset.endOffset()));
+                    }
+                }
+                ts.end();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        int start = 0;
+        int end = text.length();
+        if (text.length() > SNIPPET_CHARS) {
+            int best = 0;
+            int bestCount = -1;
+            for (Snippet.Span m : matches) {
+                int from = Math.max(0, m.start() - SNIPPET_LEAD);
+                int count = (int) matches.stream().filter(o -> o.start() >= from && o.end() <= from + SNIPPET_CHARS).count();
+                if (count > bestCount) {
+                    best = from;
+                    bestCount = count;
+                }
+            }
+            start = best;
+            if (start > 0) { // begin at a word
+                int space = indexOfWhitespace(text, start, Math.min(text.length(), start + SNIPPET_LEAD));
+                start = space >= 0 ? space + 1 : start;
+            }
+            end = Math.min(text.length(), start + SNIPPET_CHARS);
+            if (end < text.length()) { // end at a word
+                for (int i = end; i > start + SNIPPET_CHARS / 2; i--) {
+                    if (Character.isWhitespace(text.charAt(i))) {
+                        end = i;
+                        break;
+                    }
+                }
+            }
+        }
+        List<Snippet.Span> inside = new ArrayList<>();
+        for (Snippet.Span m : matches) {
+            if (m.start() >= start && m.end() <= end) {
+                inside.add(new Snippet.Span(m.start() - start, m.end() - start));
+            }
+        }
+        return new Snippet(text.substring(start, end), start, inside);
+    }
+
+    private static int indexOfWhitespace(String text, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (Character.isWhitespace(text.charAt(i))) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Override
@@ -199,7 +713,13 @@ final class ChunkIndex implements Closeable {
             try {
                 writer.rollback(); // uncommitted changes are dropped; DocRag commits what it acknowledges
             } finally {
-                directory.close();
+                try {
+                    directory.close();
+                } finally {
+                    if (mergeExecutor != null) {
+                        mergeExecutor.shutdownNow();
+                    }
+                }
             }
         }
     }

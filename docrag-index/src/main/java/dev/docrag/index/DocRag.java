@@ -23,49 +23,59 @@ import java.security.NoSuchAlgorithmException;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * DocRag's entry point: a search index over a folder of documents, kept in one directory (a
- * Lucene index and an H2 catalog), searchable by meaning, by keyword, or both.
+ * DocRag's entry point: a search index over an application's documents, kept in one directory
+ * (a Lucene index and an H2 catalog), searchable by meaning, by keyword, or both, per tenant and
+ * per caller.
  *
  * <pre>{@code
  * try (DocRag rag = DocRag.builder().directory(Path.of("data/docrag")).build()) {
- *     rag.ingest(Path.of("docs"));
- *     List<Hit> hits = rag.search("how do I rotate logs?", 5);
+ *     rag.ingest(Path.of("docs"));                               // files, tenant "default"
+ *     rag.upsert(DocumentInput.builder("acme", "policy-7")       // or documents from anywhere
+ *             .title("Travel policy").text("...").accessGroups("staff").build());
+ *     List<Hit> hits = rag.search(SearchRequest.hybrid("how do I book a flight?")
+ *             .tenant("acme").accessGroups("staff").k(5));
  * }
  * }</pre>
  *
  * <p>Guarantees:
  * <ul>
- *   <li>Thread-safe. Searches run concurrently with each other and with ingestion and never wait
- *       for it; ingest runs are serialised.</li>
- *   <li>A document's chunks are replaced all at once: a search sees its old or its new version,
- *       never a mix.</li>
- *   <li>One bad document never stops an ingest run; it is reported in the {@link IngestReport}
- *       with a typed reason, and its previous version stays searchable.</li>
- *   <li>When {@link #ingest} returns, its documents are committed to disk and searchable.</li>
+ *   <li>Thread-safe. Searches run concurrently with each other and with writes and never wait for
+ *       them or for merges; writes ({@code ingest}, {@code upsert}, {@code delete},
+ *       {@code forceMerge}) are serialised.</li>
+ *   <li><b>Acknowledged means durable and visible:</b> when a write method returns, its changes
+ *       are committed to disk (Lucene first, then the catalog) and every later search sees them.
+ *       There is no separate {@code commit()}; batch documents in one {@link #upsert(List)} call
+ *       for throughput, since each call costs one commit.</li>
+ *   <li>A document is identified by (tenant, id). Its chunks are replaced or deleted all at once:
+ *       a search sees its old or its new version, never a mix, and never part of it.</li>
+ *   <li>Tenant, access groups and metadata filters are part of the index query on every search
+ *       path (see {@link SearchRequest}); a request cannot be built without a tenant scope.</li>
+ *   <li>One bad document never stops a batch; it is reported in the {@link IngestReport} with a
+ *       typed reason, and its previous version stays searchable.</li>
  *   <li>The index records the embedding model that built it; opening it with another model fails
  *       with a {@link ModelMismatchException} naming both.</li>
- *   <li>{@link #close()} waits for running calls, then releases files, pool threads and, if
- *       DocRag created it, the embedder's native memory.</li>
+ *   <li>{@link #close()} waits for running calls, then releases files, threads and, if DocRag
+ *       created it, the embedder's native memory.</li>
  * </ul>
  */
 public final class DocRag implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DocRag.class);
 
-    /** Reciprocal rank fusion constant, as in Cormack et al. (2009). */
-    static final int RRF_K = 60;
-    /** Candidates each retriever contributes to a hybrid search, at least. */
-    private static final int HYBRID_CANDIDATES = 50;
+    /** The tenant of {@link #ingest(Path)} and {@link #search(String, int)}: for single-tenant hosts. */
+    public static final String DEFAULT_TENANT = "default";
     private static final String META_MODEL = "model";
 
     private final Path directory;
@@ -75,11 +85,12 @@ public final class DocRag implements AutoCloseable {
     private final Chunker chunker;
     private final ChunkIndex index;
     private final Catalog catalog;
-    private final ReentrantLock ingestLock = new ReentrantLock();
+    private final MetadataFields fields;
+    private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
-    private DocRag(Builder b, Embedder embedder, ChunkIndex index, Catalog catalog) {
+    private DocRag(Builder b, Embedder embedder, ChunkIndex index, Catalog catalog, MetadataFields fields) {
         this.directory = b.directory;
         this.embedder = embedder;
         this.ownsEmbedder = b.embedder == null;
@@ -87,6 +98,7 @@ public final class DocRag implements AutoCloseable {
         this.chunker = Chunker.forEmbedder(embedder);
         this.index = index;
         this.catalog = catalog;
+        this.fields = fields;
     }
 
     public static Builder builder() {
@@ -103,21 +115,27 @@ public final class DocRag implements AutoCloseable {
         return directory;
     }
 
-    /**
-     * Ingests every supported file under {@code folder} (see {@link FileLoader#list}): new and
-     * changed documents are chunked, embedded and indexed; documents whose content is unchanged
-     * since the last run are skipped. Returns when the run is committed and searchable.
-     *
-     * @throws UncheckedIOException if the folder itself cannot be listed
-     * @throws DocRagException      if the index or catalog cannot commit (nothing of this run
-     *                              is then acknowledged)
-     */
+    /** Ingests a folder into the {@link #DEFAULT_TENANT}; see {@link #ingest(Path, String)}. */
     public IngestReport ingest(Path folder) {
+        return ingest(folder, DEFAULT_TENANT);
+    }
+
+    /**
+     * Ingests every supported file under {@code folder} (see {@link FileLoader#list}) into
+     * {@code tenant}, without access groups: new and changed documents are chunked, embedded and
+     * indexed; documents whose content is unchanged since the last run are skipped. A file's
+     * loader metadata (such as {@code type}) becomes STRING metadata. Returns when the run is
+     * committed and searchable.
+     *
+     * @throws UncheckedIOException     if the folder itself cannot be listed
+     * @throws IllegalArgumentException if the tenant name is invalid
+     * @throws DocRagException          if the index or catalog cannot commit (nothing of this run
+     *                                  is then acknowledged)
+     */
+    public IngestReport ingest(Path folder, String tenant) {
         Objects.requireNonNull(folder, "folder");
-        lifecycle.readLock().lock();
-        ingestLock.lock();
-        try {
-            ensureOpen();
+        DocumentInput.checkTenant(tenant);
+        return write(() -> {
             long started = System.nanoTime();
             List<Path> files;
             try {
@@ -125,48 +143,170 @@ public final class DocRag implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot list " + folder + ": " + e.getMessage(), e);
             }
-            int added = 0;
-            int updated = 0;
-            int unchanged = 0;
-            int chunkCount = 0;
-            List<IngestReport.Failure> failures = new ArrayList<>();
-            List<Catalog.Entry> written = new ArrayList<>();
+            Batch batch = new Batch();
             for (Path file : files) {
                 String source = file.toString();
                 try {
                     Document doc = loader.load(folder, file);
-                    String hash = contentHash(doc);
-                    Optional<String> known = catalog.contentHash(doc.id());
-                    if (known.isPresent() && known.get().equals(hash)) {
-                        unchanged++;
-                        continue;
+                    if (doc.text().isBlank()) {
+                        throw new DocumentFailure(DocumentProblem.EMPTY, "no text after extraction", null);
                     }
-                    int chunks = write(doc);
-                    written.add(new Catalog.Entry(doc.id(), doc.source(), doc.title(), hash, chunks));
-                    chunkCount += chunks;
-                    if (known.isPresent()) {
-                        updated++;
-                    } else {
-                        added++;
+                    DocumentInput input;
+                    try {
+                        input = new DocumentInput(tenant, doc.id(), doc.source(), doc.title(), doc.text(),
+                                new HashMap<>(doc.metadata()), Set.of());
+                    } catch (IllegalArgumentException e) {
+                        throw new DocumentFailure(DocumentProblem.MALFORMED, e.getMessage(), e);
                     }
+                    stage(input, batch);
                 } catch (LoadException e) {
-                    failures.add(skipped(new IngestReport.Failure(source, e.problem(), e.getMessage())));
+                    batch.failures.add(skipped(new IngestReport.Failure(source, e.problem(), e.getMessage())));
                 } catch (DocumentFailure e) {
-                    failures.add(skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
-                } catch (SQLException e) {
-                    throw new DocRagException("the catalog failed while ingesting " + source + ": " + e.getMessage(), e);
+                    batch.failures.add(skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
                 }
             }
-            commit(written);
-            IngestReport report = new IngestReport(added, updated, unchanged, chunkCount, failures,
-                    Duration.ofNanos(System.nanoTime() - started));
-            LOG.info("Ingested {}: {} added, {} updated, {} unchanged, {} failed, {} chunks in {} ms",
-                    folder, added, updated, unchanged, report.failed(), chunkCount, report.took().toMillis());
+            IngestReport report = commit(batch, started);
+            LOG.info("Ingested {} into tenant {}: {} added, {} updated, {} unchanged, {} failed, {} chunks in {} ms",
+                    folder, tenant, report.added(), report.updated(), report.unchanged(), report.failed(),
+                    report.chunks(), report.took().toMillis());
             return report;
+        });
+    }
+
+    /**
+     * Adds or replaces one document; see {@link #upsert(List)}.
+     *
+     * @throws DocRagException if the document could not be indexed (it then keeps its previous
+     *                         version); the message names it and the reason
+     */
+    public IngestReport upsert(DocumentInput document) {
+        Objects.requireNonNull(document, "document");
+        IngestReport report = upsert(List.of(document));
+        if (!report.failures().isEmpty()) {
+            throw new DocRagException(report.failures().get(0).message());
+        }
+        return report;
+    }
+
+    /**
+     * Adds or replaces documents, identified by (tenant, id). Each document's chunks replace all
+     * of its previous chunks atomically; a document whose content (title, text, source, metadata,
+     * access groups) is unchanged is skipped. Returns when the whole batch is committed and
+     * searchable. A document that fails (its embedding fails, or a metadata field has another type
+     * than the index holds for it) is reported with source {@code tenant/id} and keeps its previous
+     * version; the others proceed.
+     *
+     * @throws DocRagException if the index or catalog cannot commit (nothing of the call is then
+     *                         acknowledged)
+     */
+    public IngestReport upsert(List<DocumentInput> documents) {
+        List<DocumentInput> docs = List.copyOf(Objects.requireNonNull(documents, "documents"));
+        return write(() -> {
+            long started = System.nanoTime();
+            Batch batch = new Batch();
+            for (DocumentInput doc : docs) {
+                String source = doc.tenant() + "/" + doc.id();
+                try {
+                    stage(doc, batch);
+                } catch (DocumentFailure e) {
+                    batch.failures.add(skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
+                }
+            }
+            return commit(batch, started);
+        });
+    }
+
+    /**
+     * Deletes one document and all its chunks. Returns when the deletion is committed and visible.
+     *
+     * @return whether the document existed
+     */
+    public boolean delete(String tenant, String id) {
+        DocumentInput.checkTenant(tenant);
+        Objects.requireNonNull(id, "id");
+        return write(() -> {
+            boolean existed = index.chunkCount(tenant, id) > 0;
+            index.delete(tenant, id);
+            index.commit();
+            existed |= catalog.delete(List.of(new ChunkIndex.DocKey(tenant, id))) > 0;
+            index.refresh();
+            return existed;
+        });
+    }
+
+    /**
+     * Deletes every document of {@code tenant} whose metadata matches {@code filter}, all its
+     * chunks. Returns when the deletion is committed and visible.
+     *
+     * @return the number of documents deleted
+     * @throws IllegalArgumentException if the filter names an unknown field or a value of the
+     *                                  wrong type (nothing is deleted)
+     */
+    public int delete(String tenant, Filter filter) {
+        DocumentInput.checkTenant(tenant);
+        Objects.requireNonNull(filter, "filter");
+        FilterQueries.toQuery(filter, fields); // validate before touching anything
+        return write(() -> {
+            List<ChunkIndex.DocKey> keys = index.documents(tenant, filter);
+            for (ChunkIndex.DocKey k : keys) {
+                index.delete(k.tenant(), k.id());
+            }
+            index.commit();
+            catalog.delete(keys);
+            index.refresh();
+            LOG.info("Deleted {} documents of tenant {} matching {}", keys.size(), tenant, filter);
+            return keys.size();
+        });
+    }
+
+    /**
+     * Merges the index down to at most {@code maxSegments} segments and commits, for indexes that
+     * are mostly read: fewer segments mean fewer HNSW graphs to search. It can take long on a big
+     * index and needs up to twice its disk space meanwhile; searches go on, writes wait.
+     */
+    public void forceMerge(int maxSegments) {
+        if (maxSegments < 1) {
+            throw new IllegalArgumentException("maxSegments must be at least 1, got " + maxSegments);
+        }
+        write(() -> {
+            long started = System.nanoTime();
+            index.forceMerge(maxSegments);
+            index.commit();
+            index.refresh();
+            LOG.info("Force-merged {} to at most {} segments in {} ms", directory, maxSegments,
+                    (System.nanoTime() - started) / 1_000_000);
+            return null;
+        });
+    }
+
+    /** A write under the write lock; I/O and SQL failures become a {@link DocRagException}. */
+    private <T> T write(WriteAction<T> action) {
+        lifecycle.readLock().lock();
+        writeLock.lock();
+        try {
+            ensureOpen();
+            return action.run();
+        } catch (IOException | SQLException e) {
+            throw new DocRagException("write failed in " + directory + ": " + e.getMessage(), e);
         } finally {
-            ingestLock.unlock();
+            writeLock.unlock();
             lifecycle.readLock().unlock();
         }
+    }
+
+    @FunctionalInterface
+    private interface WriteAction<T> {
+        T run() throws IOException, SQLException;
+    }
+
+    /** What one write call has staged in the index but not yet committed. */
+    private static final class Batch {
+        int added;
+        int updated;
+        int unchanged;
+        int chunks;
+        final List<IngestReport.Failure> failures = new ArrayList<>();
+        final List<Catalog.Entry> written = new ArrayList<>();
     }
 
     private static IngestReport.Failure skipped(IngestReport.Failure failure) {
@@ -174,9 +314,27 @@ public final class DocRag implements AutoCloseable {
         return failure;
     }
 
-    /** Chunks, embeds and stages one document in the index; returns its chunk count. */
-    private int write(Document doc) throws DocumentFailure {
-        List<Chunk> chunks = chunker.chunk(doc);
+    /** Chunks, embeds and stages one document in the index, unless unchanged. */
+    private void stage(DocumentInput doc, Batch batch) throws DocumentFailure {
+        String hash = contentHash(doc);
+        Optional<String> known;
+        try {
+            known = catalog.contentHash(doc.tenant(), doc.id());
+        } catch (SQLException e) {
+            throw new DocRagException("the catalog failed while reading " + doc.tenant() + "/" + doc.id() + ": "
+                    + e.getMessage(), e);
+        }
+        if (known.isPresent() && known.get().equals(hash)) {
+            batch.unchanged++;
+            return;
+        }
+        Map<String, MetadataType> newFields;
+        try {
+            newFields = fields.newFieldsOf(doc);
+        } catch (IllegalArgumentException e) {
+            throw new DocumentFailure(DocumentProblem.INDEXING, e.getMessage(), e);
+        }
+        List<Chunk> chunks = chunker.chunk(new Document(doc.id(), doc.source(), doc.title(), doc.text(), Map.of()));
         List<float[]> vectors;
         try {
             vectors = embedder.embedDocuments(chunks.stream().map(Chunk::text).toList());
@@ -184,45 +342,75 @@ public final class DocRag implements AutoCloseable {
             throw new DocumentFailure(DocumentProblem.EMBEDDING, "embedding failed: " + e.getMessage(), e);
         }
         try {
+            // The catalog learns a field's type before any chunk carries it, so that a search can
+            // always interpret what it reads; a field left registered by a failed write is harmless.
+            catalog.addMetadataFields(newFields);
+            fields.register(newFields);
+        } catch (SQLException e) {
+            throw new DocRagException("the catalog failed while registering fields of " + doc.id() + ": " + e.getMessage(), e);
+        }
+        try {
             index.replace(doc, chunks, vectors);
         } catch (IOException | RuntimeException e) {
             throw new DocumentFailure(DocumentProblem.INDEXING, "the index refused the document: " + e.getMessage(), e);
         }
-        return chunks.size();
-    }
-
-    /** Index first, catalog second: a catalog row never promises chunks the index lacks. */
-    private void commit(List<Catalog.Entry> written) {
-        try {
-            index.commit();
-            catalog.upsert(written);
-            index.refresh();
-        } catch (IOException | SQLException e) {
-            throw new DocRagException("could not commit the ingest run in " + directory + ": " + e.getMessage(), e);
+        batch.written.add(new Catalog.Entry(doc.tenant(), doc.id(), doc.source(), doc.title(), hash, chunks.size()));
+        batch.chunks += chunks.size();
+        if (known.isPresent()) {
+            batch.updated++;
+        } else {
+            batch.added++;
         }
     }
 
-    /** Hybrid search for {@code query}: the {@code k} best chunks by meaning and keywords together. */
-    public List<Hit> search(String query, int k) {
-        return search(SearchRequest.hybrid(query).k(k));
+    /** Index first, catalog second: a catalog row never promises chunks the index lacks. */
+    private IngestReport commit(Batch batch, long started) {
+        try {
+            index.commit();
+            catalog.upsert(batch.written);
+            index.refresh();
+        } catch (IOException | SQLException e) {
+            throw new DocRagException("could not commit in " + directory + ": " + e.getMessage(), e);
+        }
+        return new IngestReport(batch.added, batch.updated, batch.unchanged, batch.chunks, batch.failures,
+                Duration.ofNanos(System.nanoTime() - started));
     }
 
-    /** Runs a search; the hits are ordered best first, at most {@code request.k()} of them. */
+    /**
+     * Hybrid search of the {@link #DEFAULT_TENANT} for {@code query}, as a caller without access
+     * groups: the {@code k} best chunks by meaning and keywords together. For single-tenant hosts
+     * that ingest with {@link #ingest(Path)}; everything else uses {@link #search(SearchRequest)}.
+     */
+    public List<Hit> search(String query, int k) {
+        return search(SearchRequest.hybrid(query).tenant(DEFAULT_TENANT).k(k));
+    }
+
+    /**
+     * Runs a search on one consistent snapshot of the index: the hits are ordered best first,
+     * exactly {@code min(k, matching - offset)} of them (see {@link SearchRequest}).
+     *
+     * @throws IllegalArgumentException if the filter names a field no document has, or a value
+     *                                  that does not fit the field's type; or if the request's
+     *                                  query vector has another dimension than the index's model
+     */
     public List<Hit> search(SearchRequest request) {
         Objects.requireNonNull(request, "request");
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            return switch (request.mode()) {
-                case VECTOR -> index.vectorSearch(embedder.embedQuery(request.query()), request.k());
-                case KEYWORD -> index.keywordSearch(request.query(), request.k());
-                case HYBRID -> {
-                    int candidates = Math.max(request.k(), HYBRID_CANDIDATES);
-                    List<Hit> byMeaning = index.vectorSearch(embedder.embedQuery(request.query()), candidates);
-                    List<Hit> byWords = index.keywordSearch(request.query(), candidates);
-                    yield fuse(List.of(byMeaning, byWords), request.k());
+            request.filter().ifPresent(f -> FilterQueries.toQuery(f, fields)); // fail before embedding
+            float[] queryVector = null;
+            if (request.mode() != SearchRequest.Mode.KEYWORD) {
+                queryVector = request.vectorUnsafe();
+                if (queryVector != null && queryVector.length != embedder.model().dimension()) {
+                    throw new IllegalArgumentException("query vector has " + queryVector.length + " dimensions; this index's"
+                            + " model " + embedder.model().id() + " has " + embedder.model().dimension());
                 }
-            };
+                if (queryVector == null) {
+                    queryVector = embedder.embedQuery(request.text().orElseThrow());
+                }
+            }
+            return index.search(request, queryVector);
         } catch (IOException e) {
             throw new DocRagException("search failed in " + directory + ": " + e.getMessage(), e);
         } finally {
@@ -230,36 +418,46 @@ public final class DocRag implements AutoCloseable {
         }
     }
 
-    /** Reciprocal rank fusion: a chunk scores the sum of 1 / (60 + rank) over the lists that hold it. */
-    static List<Hit> fuse(List<List<Hit>> rankings, int k) {
-        Map<String, Hit> byChunk = new LinkedHashMap<>();
-        Map<String, Double> scores = new LinkedHashMap<>();
-        for (List<Hit> ranking : rankings) {
-            for (int rank = 0; rank < ranking.size(); rank++) {
-                Hit h = ranking.get(rank);
-                String key = h.documentId() + '#' + h.ordinal();
-                byChunk.putIfAbsent(key, h);
-                scores.merge(key, 1.0 / (RRF_K + rank + 1), Double::sum);
-            }
-        }
-        return scores.entrySet().stream()
-                .sorted(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()))
-                .limit(k)
-                .map(e -> {
-                    Hit h = byChunk.get(e.getKey());
-                    return new Hit(h.documentId(), h.source(), h.title(), h.ordinal(), h.text(), e.getValue());
-                })
-                .toList();
+    /** The number of documents in the catalog, all tenants together. */
+    public int documentCount() {
+        return read(catalog::documentCount);
     }
 
-    /** The number of documents in the catalog. */
-    public int documentCount() {
+    /** The number of documents of {@code tenant} in the catalog. */
+    public int documentCount(String tenant) {
+        DocumentInput.checkTenant(tenant);
+        return read(() -> catalog.documentCount(tenant));
+    }
+
+    /** The number of chunks indexed for a document (0 if it does not exist), as searches see them now. */
+    public int chunkCount(String tenant, String id) {
+        DocumentInput.checkTenant(tenant);
+        Objects.requireNonNull(id, "id");
+        return read(() -> index.chunkCount(tenant, id));
+    }
+
+    /** Every metadata field any document has used, with its type, by name. */
+    public Map<String, MetadataType> metadataFields() {
+        return read(fields::snapshot);
+    }
+
+    /** The number of index segments searches see now (see {@link #forceMerge(int)}). */
+    public int segmentCount() {
+        return read(index::segmentCount);
+    }
+
+    /** How new segments store vectors, as Lucene describes the format; for tests and diagnostics. */
+    String vectorFormat() {
+        return read(index::vectorFormat);
+    }
+
+    private <T> T read(WriteAction<T> action) {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            return catalog.documentCount();
-        } catch (SQLException e) {
-            throw new DocRagException("cannot count documents in " + directory + ": " + e.getMessage(), e);
+            return action.run();
+        } catch (IOException | SQLException e) {
+            throw new DocRagException("read failed in " + directory + ": " + e.getMessage(), e);
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -306,19 +504,25 @@ public final class DocRag implements AutoCloseable {
         }
     }
 
-    private static String contentHash(Document doc) {
+    /** SHA-256 over everything that is indexed about a document, so that any change re-indexes it. */
+    private static String contentHash(DocumentInput doc) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(doc.title().getBytes(StandardCharsets.UTF_8));
-            sha.update((byte) 0);
-            sha.update(doc.text().getBytes(StandardCharsets.UTF_8));
+            List<String> parts = new ArrayList<>(List.of(doc.source(), doc.title(), doc.text()));
+            new TreeMap<>(doc.metadata()).forEach((name, value) ->
+                    parts.add(name + "=" + DocumentInput.typeOf(value) + ":" + value));
+            parts.add("groups=" + new TreeSet<>(doc.accessGroups()));
+            for (String part : parts) {
+                sha.update(part.getBytes(StandardCharsets.UTF_8));
+                sha.update((byte) 0);
+            }
             return HexFormat.of().formatHex(sha.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError("every JDK has SHA-256", e);
         }
     }
 
-    /** A per-document failure after loading; never escapes {@link #ingest}. */
+    /** A per-document failure; never escapes a write call. */
     private static final class DocumentFailure extends Exception {
         private static final long serialVersionUID = 1L;
         private final transient DocumentProblem problem;
@@ -337,8 +541,18 @@ public final class DocRag implements AutoCloseable {
         private Path directory;
         private Embedder embedder;
         private FileLoader loader = FileLoader.standard();
+        private VectorIndexConfig vectorIndex = VectorIndexConfig.defaults();
 
         private Builder() {
+        }
+
+        /**
+         * How vectors are indexed (HNSW parameters, encoding); default
+         * {@link VectorIndexConfig#defaults()}. Applies to segments written from now on.
+         */
+        public Builder vectorIndex(VectorIndexConfig config) {
+            this.vectorIndex = Objects.requireNonNull(config, "vectorIndex");
+            return this;
         }
 
         /** Where the index and catalog live; created if missing. */
@@ -375,8 +589,9 @@ public final class DocRag implements AutoCloseable {
             ChunkIndex index = null;
             Catalog catalog = null;
             try {
-                index = new ChunkIndex(directory.resolve("index"), e.model());
                 catalog = Catalog.h2(directory);
+                MetadataFields fields = new MetadataFields(catalog.metadataFields());
+                index = new ChunkIndex(directory.resolve("index"), e.model(), vectorIndex, fields);
                 Optional<String> recorded = catalog.meta(META_MODEL);
                 if (recorded.isPresent() && !recorded.get().equals(e.model().id())) {
                     throw new ModelMismatchException("the catalog at " + directory + " was built with embedding model "
@@ -385,7 +600,7 @@ public final class DocRag implements AutoCloseable {
                 if (recorded.isEmpty()) {
                     catalog.putMeta(META_MODEL, e.model().id());
                 }
-                return new DocRag(this, e, index, catalog);
+                return new DocRag(this, e, index, catalog, fields);
             } catch (IOException | SQLException | RuntimeException failure) {
                 try {
                     closeAll(index, catalog, embedder == null ? e : null);

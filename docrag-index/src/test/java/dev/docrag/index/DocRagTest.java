@@ -91,6 +91,16 @@ class DocRagTest {
         return root;
     }
 
+    /** A request of {@code mode} in the default tenant, where {@code ingest(Path)} puts files. */
+    static SearchRequest request(String query, SearchRequest.Mode mode) {
+        SearchRequest.Unscoped draft = switch (mode) {
+            case VECTOR -> SearchRequest.vector(query);
+            case KEYWORD -> SearchRequest.keyword(query);
+            case HYBRID -> SearchRequest.hybrid(query);
+        };
+        return draft.tenant(DocRag.DEFAULT_TENANT);
+    }
+
     private static DocRag open(Path dir) {
         return DocRag.builder().directory(dir).embedder(embedder).build();
     }
@@ -109,7 +119,7 @@ class DocRagTest {
         try (DocRag rag = open(tmp.resolve("index"))) {
             rag.ingest(docs);
             for (SearchRequest.Mode mode : List.of(SearchRequest.Mode.VECTOR, SearchRequest.Mode.HYBRID)) {
-                List<Hit> hits = rag.search(new SearchRequest(question, 3, mode));
+                List<Hit> hits = rag.search(request(question, mode).k(3));
                 assertThat(hits).as("%s search for '%s'", mode, question).isNotEmpty();
                 assertThat(hits.get(0).documentId()).as("%s top hit for '%s'", mode, question).isEqualTo(expected);
             }
@@ -126,7 +136,7 @@ class DocRagTest {
             assertThat(report.chunks()).isGreaterThanOrEqualTo(6);
             assertThat(rag.documentCount()).isEqualTo(6);
 
-            Hit top = rag.search(SearchRequest.keyword("thirty minutes link").k(1)).get(0);
+            Hit top = rag.search(SearchRequest.keyword("thirty minutes link").tenant(DocRag.DEFAULT_TENANT).k(1)).get(0);
             assertThat(top.documentId()).isEqualTo("account/password.html");
             assertThat(top.source()).isEqualTo(docs.resolve("account/password.html").toString());
             assertThat(top.title()).isEqualTo("Resetting a forgotten password");
@@ -141,14 +151,14 @@ class DocRagTest {
         try (DocRag rag = open(tmp.resolve("index"))) {
             rag.ingest(docs);
             for (SearchRequest.Mode mode : SearchRequest.Mode.values()) {
-                List<Hit> hits = rag.search(new SearchRequest("service restore snapshot certificate", 4, mode));
+                List<Hit> hits = rag.search(request("service restore snapshot certificate", mode).k(4));
                 assertThat(hits).as(mode.name()).hasSizeLessThanOrEqualTo(4).isNotEmpty();
                 for (int i = 1; i < hits.size(); i++) {
                     assertThat(hits.get(i).score()).as(mode.name()).isLessThanOrEqualTo(hits.get(i - 1).score());
                 }
             }
             assertThat(rag.search("anything at all", 2)).hasSize(2);
-            assertThat(rag.search(SearchRequest.keyword("the and of"))).as("only stop words").isEmpty();
+            assertThat(rag.search(SearchRequest.keyword("the and of").tenant(DocRag.DEFAULT_TENANT))).as("only stop words").isEmpty();
         }
     }
 
@@ -186,7 +196,7 @@ class DocRagTest {
             IngestReport report = rag.ingest(docs);
             assertThat(report.updated()).isEqualTo(1);
             assertThat(report.unchanged()).isEqualTo(5);
-            List<Hit> hits = rag.search(SearchRequest.keyword("holiday vacation portal").k(10));
+            List<Hit> hits = rag.search(SearchRequest.keyword("holiday vacation portal").tenant(DocRag.DEFAULT_TENANT).k(10));
             assertThat(hits).extracting(Hit::documentId).containsOnly("hr/vacation.txt");
             assertThat(hits).extracting(Hit::text).noneMatch(t -> t.contains("portal")).anyMatch(t -> t.contains("thirty days"));
         }
@@ -226,7 +236,7 @@ class DocRagTest {
             IngestReport report = rag.ingest(docs);
             assertThat(report.failures()).singleElement()
                     .satisfies(f -> assertThat(f.problem()).isEqualTo(DocumentProblem.EMPTY));
-            assertThat(rag.search(SearchRequest.keyword("Let's Encrypt renewal").k(1)))
+            assertThat(rag.search(SearchRequest.keyword("Let's Encrypt renewal").tenant(DocRag.DEFAULT_TENANT).k(1)))
                     .singleElement().satisfies(h -> assertThat(h.documentId()).isEqualTo("ops/tls.md"));
         }
     }
@@ -297,8 +307,8 @@ class DocRagTest {
     @Test
     void badRequestsNameTheParameter() {
         assertThatThrownBy(() -> SearchRequest.hybrid("  ")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("query");
-        assertThatThrownBy(() -> SearchRequest.hybrid("x").k(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("k must");
-        assertThatThrownBy(() -> SearchRequest.hybrid("x").k(1_000_000_000)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("k must");
+        assertThatThrownBy(() -> SearchRequest.hybrid("x").tenant("t").k(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("k must");
+        assertThatThrownBy(() -> SearchRequest.hybrid("x").tenant("t").k(1_000_000_000)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("k must");
         assertThatThrownBy(() -> DocRag.builder().build()).isInstanceOf(IllegalStateException.class).hasMessageContaining("directory");
     }
 }
