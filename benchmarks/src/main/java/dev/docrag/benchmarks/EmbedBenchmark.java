@@ -103,7 +103,7 @@ public final class EmbedBenchmark {
         List<Engine> engines = new ArrayList<>();
         OnnxEmbedder fp32 = OnnxEmbedder.allMiniLmL6V2();
         Chunker chunker = PythonDocs.chunker(fp32::countTokens, WINDOW, WINDOW);
-        List<Chunk> all = PythonDocs.chunks(docs, chunker);
+        List<Chunk> all = PythonDocs.chunks(docs, chunker, chunkCount < 1000 ? 8 : 1);
         List<String> texts = PythonDocs.sample(all, chunkCount).stream().map(Chunk::text).toList();
         int[] lengths = texts.stream().mapToInt(fp32::countTokens).toArray();
         long tokens = 0;
@@ -112,7 +112,7 @@ public final class EmbedBenchmark {
             tokens += len;
             flops += miniLmFlops(len);
         }
-        System.out.printf(Locale.ROOT, "Corpus: %d chunks of the Python 3.11 docs (%d in all), %d tokens, mean %.1f tokens/chunk%n",
+        System.out.printf(Locale.ROOT, "Corpus: %d chunks sampled evenly from %d chunks of the Python 3.11 docs, %d tokens, mean %.1f tokens/chunk%n",
                 texts.size(), all.size(), tokens, (double) tokens / texts.size());
 
         engines.add(new LangChain4jEngine("langchain4j_fp32", new AllMiniLmL6V2EmbeddingModel()));

@@ -40,9 +40,16 @@ final class PythonDocs {
 
     /** Chunks of every page, cut by {@code chunker}; pages that fail to load are skipped. */
     static List<Chunk> chunks(Path root, Chunker chunker) throws IOException {
+        return chunks(root, chunker, 1);
+    }
+
+    /** Chunks of every {@code stride}-th page (a quick run need not chunk the whole documentation). */
+    static List<Chunk> chunks(Path root, Chunker chunker, int stride) throws IOException {
         FileLoader loader = FileLoader.standard();
         List<Chunk> chunks = new ArrayList<>();
-        for (Path page : pages(root)) {
+        List<Path> pages = pages(root);
+        for (int i = 0; i < pages.size(); i += stride) {
+            Path page = pages.get(i);
             try {
                 Document doc = loader.load(root, page);
                 chunks.addAll(chunker.chunk(doc));
