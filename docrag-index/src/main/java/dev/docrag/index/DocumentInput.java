@@ -110,16 +110,14 @@ public record DocumentInput(String tenant, String id, String source, String titl
 
     private static Object normalise(String id, String name, Object value) {
         String where = "metadata '" + name + "' of document '" + id + "'";
+        if (value == null) {
+            throw new IllegalArgumentException(where + " must not be null");
+        }
+        Object scalar = MetadataType.canonicalScalar(value);
+        if (scalar != null) {
+            return scalar instanceof Instant t ? t.truncatedTo(ChronoUnit.MILLIS) : scalar;
+        }
         return switch (value) {
-            case null -> throw new IllegalArgumentException(where + " must not be null");
-            case String s -> s;
-            case Long l -> l;
-            case Integer i -> (long) i;
-            case Short s -> (long) s;
-            case Byte b -> (long) b;
-            case Double d when Double.isFinite(d) -> d;
-            case Float f when Float.isFinite(f) -> (double) f;
-            case Instant t -> t.truncatedTo(ChronoUnit.MILLIS);
             case Collection<?> c -> {
                 List<String> strings = new ArrayList<>(c.size());
                 for (Object o : c) {

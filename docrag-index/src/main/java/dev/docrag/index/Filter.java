@@ -154,18 +154,12 @@ public sealed interface Filter {
         if (value == null) {
             throw new IllegalArgumentException("filter value for '" + field + "' must not be null");
         }
-        return switch (value) {
-            case String s -> s;
-            case Long l -> l;
-            case Integer i -> (long) i;
-            case Short s -> (long) s;
-            case Byte b -> (long) b;
-            case Double d when Double.isFinite(d) -> d;
-            case Float f when Float.isFinite(f) -> (double) f;
-            case Instant t -> t;
-            default -> throw new IllegalArgumentException("filter value for '" + field + "' must be a String, Long, "
+        Object scalar = MetadataType.canonicalScalar(value);
+        if (scalar == null) {
+            throw new IllegalArgumentException("filter value for '" + field + "' must be a String, Long, "
                     + "Integer, Double, Float or Instant (finite), got " + value.getClass().getSimpleName() + " " + value);
-        };
+        }
+        return scalar;
     }
 
     private static List<Filter> checkChildren(String op, List<Filter> filters) {

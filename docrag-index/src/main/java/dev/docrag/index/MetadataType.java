@@ -16,5 +16,23 @@ public enum MetadataType {
     /** A 64-bit floating point number ({@link Double}; {@link Float} is widened); eq, in, range. NaN is refused. */
     DOUBLE,
     /** A point in time ({@link java.time.Instant}), kept to the millisecond; eq, in, range. */
-    INSTANT
+    INSTANT;
+
+    /**
+     * The canonical form of a scalar metadata or filter value: String, Long (narrower integers
+     * widened), finite Double (Float widened) or Instant; {@code null} for anything else.
+     */
+    static Object canonicalScalar(Object value) {
+        return switch (value) {
+            case String s -> s;
+            case Long l -> l;
+            case Integer i -> (long) i;
+            case Short s -> (long) s;
+            case Byte b -> (long) b;
+            case Double d when Double.isFinite(d) -> d;
+            case Float f when Float.isFinite(f) -> (double) f;
+            case java.time.Instant t -> t;
+            case null, default -> null;
+        };
+    }
 }
