@@ -77,6 +77,10 @@ public final class ChunkBenchmark {
             }
             Stats s = Stats.of(seconds);
             List<Chunk> chunks = last.chunks();
+            // One pass that only loads, to show how the time splits between extraction and chunking.
+            long l0 = System.nanoTime();
+            pass(docs, pages, loader, null);
+            double loadShare = (System.nanoTime() - l0) / 1e9 / s.median();
 
             double[] tokens = new double[chunks.size()];
             int over = 0;
@@ -129,6 +133,7 @@ public final class ChunkBenchmark {
             results.put("embedding_sample", sample.size());
             results.put("ratio_to_embedding", ratio);
             results.put("ratio_goal", GOAL_RATIO);
+            results.put("load_share", loadShare);
             results.put("files", (int) files);
             results.put("files_failed", last.failed());
             results.put("input_bytes", last.bytes());
@@ -148,6 +153,7 @@ public final class ChunkBenchmark {
             System.out.printf(Locale.ROOT, "%-24s %12.1f   (%d chunks, %d rounds)%n", "embedding chunks/s", embedPerS, sample.size(), embedRounds);
             System.out.printf(Locale.ROOT, "%-24s %12.1f   (goal >= %.0f: %s)%n", "ratio_to_embedding", ratio, GOAL_RATIO,
                     ratio >= GOAL_RATIO ? "met" : "NOT met");
+            System.out.printf(Locale.ROOT, "%-24s %11.0f%%   (of load + chunk time; the rest is chunking)%n", "loading share", 100 * loadShare);
             System.out.printf(Locale.ROOT, "%nchunk tokens: min %d, p50 %d, p90 %d, p99 %d, max %d; model max %d, target %d; over max: %d; count mismatches: %d%n",
                     (int) Stats.quantile(tokens, 0), (int) Stats.quantile(tokens, 0.5), (int) Stats.quantile(tokens, 0.9),
                     (int) Stats.quantile(tokens, 0.99), maxChunkTokens, modelMax, chunker.targetTokens(), over, mismatched);
@@ -161,7 +167,7 @@ public final class ChunkBenchmark {
         System.out.printf(Locale.ROOT, "%-24s %12.1f %22s%n", name, median, String.format(Locale.ROOT, "(%.1f-%.1f)", min, max));
     }
 
-    /** Loads and chunks every page once; input bytes are the files' sizes. */
+    /** Loads and chunks (unless {@code chunker} is null) every page once; input bytes are the files' sizes. */
     private static Pass pass(Path root, List<Path> pages, FileLoader loader, Chunker chunker) throws IOException {
         List<Chunk> chunks = new ArrayList<>();
         long bytes = 0;
@@ -171,7 +177,9 @@ public final class ChunkBenchmark {
             bytes += Files.size(page);
             try {
                 Document doc = loader.load(root, page);
-                chunks.addAll(chunker.chunk(doc));
+                if (chunker != null) {
+                    chunks.addAll(chunker.chunk(doc));
+                }
                 ok++;
             } catch (LoadException e) {
                 failed++;
