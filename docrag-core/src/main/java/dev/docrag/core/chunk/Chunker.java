@@ -115,10 +115,15 @@ public final class Chunker {
         if (start >= end) {
             return;
         }
-        int tokens = tokenCounter.applyAsInt(text.substring(start, end));
-        if (tokens <= maxTokens && end - start <= maxChars) {
-            out.add(new Piece(start, end, tokens));
-            return;
+        // A span over maxChars is cut whatever its token count: not counting it saves tokenizing
+        // every long document (and every long section) once more before its pieces are counted.
+        int tokens = 0;
+        if (end - start <= maxChars) {
+            tokens = tokenCounter.applyAsInt(text.substring(start, end));
+            if (tokens <= maxTokens) {
+                out.add(new Piece(start, end, tokens));
+                return;
+            }
         }
         // A level without a boundary inside the span passes it on without counting it again.
         for (; level < BOUNDARIES.length; level++) {
@@ -143,7 +148,7 @@ public final class Chunker {
      * Cuts a span without any boundary (one over-long word, or a long run of white space) into
      * equal parts sized for the target, then splits each part again, since token density varies
      * along a word. Cutting straight to size counts the text about twice; halving would count it
-     * once per halving.
+     * once per halving. {@code tokens} is 0 when the span was too long in characters to be counted.
      */
     private void splitCharacters(String text, int start, int end, int tokens, List<Piece> out) {
         // A word keeps the white space after it; if the two do not fit together, cut between them.

@@ -440,4 +440,67 @@ class FileLoaderTest {
         assertThat(load("readme.md", content).title()).isEqualTo("Real Title");
         assertThat(load("only-code.md", "```\n# comment\n```\ntext\n").title()).isEqualTo("only-code.md");
     }
+
+    // ---------------------------------------------------------------- Markdown front matter
+
+    @Test
+    void frontMatterBecomesMetadataAndLeavesTheText() throws IOException {
+        String body = "# Heading\n\nBody text.\n";
+        Document doc = load("post.md", """
+                ---
+                title: "Rotating logs: a guide"
+                tags: [ops, logging]
+                author: Ada  # a comment
+                draft: false
+                owner:
+                  team: platform
+                ---
+                """ + body);
+        assertThat(doc.title()).isEqualTo("Rotating logs: a guide");
+        assertThat(doc.text()).isEqualTo(body).doesNotContain("author");
+        assertThat(doc.metadata()).containsEntry("tags", "ops,logging").containsEntry("author", "Ada")
+                .containsEntry("draft", "false").containsEntry("type", "markdown")
+                .doesNotContainKeys("title", "owner", "team");
+    }
+
+    @Test
+    void frontMatterBlockListTagsAreCommaJoined() throws IOException {
+        Document doc = load("list.md", "---\ntags:\n  - a\n  - 'b c'\nsummary: x\n...\nText\n");
+        assertThat(doc.metadata()).containsEntry("tags", "a,b c").containsEntry("summary", "x");
+        assertThat(doc.text()).isEqualTo("Text\n");
+        assertThat(doc.title()).as("no title anywhere: the file name").isEqualTo("list.md");
+    }
+
+    @Test
+    void titlePrecedenceIsFrontMatterThenFirstHeadingThenFileName() throws IOException {
+        assertThat(load("a.md", "---\ntitle: From front matter\n---\n# From heading\n").title()).isEqualTo("From front matter");
+        assertThat(load("b.md", "---\nauthor: x\n---\n# From heading\n").title()).isEqualTo("From heading");
+        assertThat(load("c.md", "---\ntitle: ''\n---\nSetext title\n===\n").title()).isEqualTo("Setext title");
+        assertThat(load("d.md", "---\nauthor: x\n---\nno heading\n").title()).isEqualTo("d.md");
+    }
+
+    @Test
+    void hashInsideFencedCodeAfterFrontMatterIsNotATitle() throws IOException {
+        Document doc = load("code.md", "---\nauthor: x\n---\n```python\n# a comment\n```\n\n# Real\n");
+        assertThat(doc.title()).isEqualTo("Real");
+        assertThat(load("code2.md", "```\n# comment\n```\n").title()).isEqualTo("code2.md");
+    }
+
+    @Test
+    void malformedFrontMatterFailsTheDocumentAsMalformedNamingTheFile() throws IOException {
+        for (String bad : List.of("---\njust a sentence\n---\ntext\n", "---\ntags: [a, b\n---\ntext\n",
+                "---\ntitle: \"unclosed\n---\ntext\n")) {
+            LoadException e = loadFails(write("bad.md", bad));
+            assertThat(e.problem()).isEqualTo(DocumentProblem.MALFORMED);
+            assertThat(e.getMessage()).contains("front matter line 2");
+        }
+    }
+
+    @Test
+    void anUnclosedOpeningRuleIsNotFrontMatter() throws IOException {
+        String content = "---\nJust a rule, then text.\n";
+        Document doc = load("rule.md", content);
+        assertThat(doc.text()).isEqualTo(content);
+        assertThat(doc.metadata()).containsOnlyKeys("type");
+    }
 }
