@@ -78,7 +78,10 @@ public record OnnxModel(String name, String modelLocation, String tokenizerLocat
      * and {@code tokenizer.json}. The window comes from {@code sentence_bert_config.json}'s
      * {@code max_seq_length} (else 512), the pooling from {@code 1_Pooling/config.json} (else mean),
      * the name from the directory. Prefixes are not part of the export: add them with
-     * {@link #withPrefixes(String, String)}.
+     * {@link #withPrefixes(String, String)}. The export does not say whether activations are
+     * quantized either; a directory named {@code *-q}, {@code *int8*} or {@code *quant*} is taken
+     * as quantized (run one text per call), anything else as float — correct it with
+     * {@link #withQuantized(boolean)}.
      */
     public static OnnxModel fromDirectory(Path dir) {
         Path model = dir.resolve("model.onnx");
@@ -90,7 +93,7 @@ public record OnnxModel(String name, String modelLocation, String tokenizerLocat
                 || booleanSetting(dir.resolve("1_Pooling").resolve("config.json"), "pooling_mode_cls_token")
                 ? Pooling.CLS : Pooling.MEAN;
         String name = dir.toAbsolutePath().normalize().getFileName().toString();
-        boolean quantized = model.getFileName().toString().contains("quant") || name.endsWith("-q") || name.contains("int8");
+        boolean quantized = name.endsWith("-q") || name.contains("int8") || name.contains("quant");
         return new OnnxModel(name, model.toString(), dir.resolve("tokenizer.json").toString(), false,
                 maxTokens, pooling, "", "", quantized);
     }
@@ -103,6 +106,11 @@ public record OnnxModel(String name, String modelLocation, String tokenizerLocat
     /** This model with another window. */
     public OnnxModel withMaxTokens(int tokens) {
         return new OnnxModel(name, modelLocation, tokenizerLocation, onClasspath, tokens, pooling, queryPrefix, documentPrefix, quantized);
+    }
+
+    /** This model, declared quantized (one text per call, so vectors stay batch-independent) or not. */
+    public OnnxModel withQuantized(boolean isQuantized) {
+        return new OnnxModel(name, modelLocation, tokenizerLocation, onClasspath, maxTokens, pooling, queryPrefix, documentPrefix, isQuantized);
     }
 
     /** This model under another name. */
