@@ -1,11 +1,15 @@
 package dev.docrag.core;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
  * One source document after extraction: the plain text that chunks are cut from, plus what is
- * known about it. Immutable.
+ * known about its structure. Immutable.
+ *
+ * <p>Guarantees: sections and pages are each in text order, do not overlap and lie within the
+ * text, so a chunk's breadcrumb and page number can be looked up from its offsets.
  *
  * @param id       stable identity; for files, the path relative to the ingested root with '/' as
  *                 separator, so re-ingesting the same folder addresses the same documents
@@ -13,8 +17,11 @@ import java.util.Objects;
  * @param title    a human title (the HTML title, the first Markdown heading, or the file name)
  * @param text     the extracted text; chunk offsets point into this string
  * @param metadata free-form string metadata (never null; copied)
+ * @param sections the heading structure (empty for unstructured text; copied)
+ * @param pages    the page spans of a paginated source (empty otherwise; copied)
  */
-public record Document(String id, String source, String title, String text, Map<String, String> metadata) {
+public record Document(String id, String source, String title, String text, Map<String, String> metadata,
+        List<Section> sections, List<Page> pages) {
     public Document {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(source, "source");
@@ -24,5 +31,28 @@ public record Document(String id, String source, String title, String text, Map<
             throw new IllegalArgumentException("document id must not be blank (source " + source + ")");
         }
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+        sections = sections == null ? List.of() : List.copyOf(sections);
+        pages = pages == null ? List.of() : List.copyOf(pages);
+        int at = 0;
+        for (Section s : sections) {
+            if (s.start() < at || s.end() > text.length()) {
+                throw new IllegalArgumentException("sections of " + source + " overlap, are out of order or exceed the text at "
+                        + s.start() + ".." + s.end());
+            }
+            at = s.end();
+        }
+        at = 0;
+        for (Page p : pages) {
+            if (p.start() < at || p.end() > text.length()) {
+                throw new IllegalArgumentException("pages of " + source + " overlap, are out of order or exceed the text at page "
+                        + p.number());
+            }
+            at = p.end();
+        }
+    }
+
+    /** A document without known structure. */
+    public Document(String id, String source, String title, String text, Map<String, String> metadata) {
+        this(id, source, title, text, metadata, List.of(), List.of());
     }
 }

@@ -306,6 +306,7 @@ public final class DocRag implements AutoCloseable {
         int unchanged;
         int chunks;
         final List<IngestReport.Failure> failures = new ArrayList<>();
+        final List<IngestReport.Notice> notices = new ArrayList<>();
         final List<Catalog.Entry> written = new ArrayList<>();
     }
 
@@ -372,7 +373,7 @@ public final class DocRag implements AutoCloseable {
         } catch (IOException | SQLException e) {
             throw new DocRagException("could not commit in " + directory + ": " + e.getMessage(), e);
         }
-        return new IngestReport(batch.added, batch.updated, batch.unchanged, batch.chunks, batch.failures,
+        return new IngestReport(batch.added, batch.updated, batch.unchanged, batch.chunks, batch.failures, batch.notices,
                 Duration.ofNanos(System.nanoTime() - started));
     }
 

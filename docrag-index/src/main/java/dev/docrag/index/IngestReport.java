@@ -15,11 +15,15 @@ import java.util.List;
  * @param unchanged documents whose content hash matched the catalog; not re-embedded
  * @param chunks    chunks written (for added and updated documents)
  * @param failures  one entry per document that could not be ingested
+ * @param notices   things done to documents that were ingested which their owners should know
+ *                  (bytes replaced while decoding, secrets redacted), one entry per document and kind
  * @param took      wall-clock time of the run
  */
-public record IngestReport(int added, int updated, int unchanged, int chunks, List<Failure> failures, Duration took) {
+public record IngestReport(int added, int updated, int unchanged, int chunks, List<Failure> failures,
+        List<Notice> notices, Duration took) {
     public IngestReport {
         failures = List.copyOf(failures);
+        notices = List.copyOf(notices);
     }
 
     /** The number of documents that failed. */
@@ -35,5 +39,18 @@ public record IngestReport(int added, int updated, int unchanged, int chunks, Li
      * @param message what went wrong, naming the file
      */
     public record Failure(String source, DocumentProblem problem, String message) {
+    }
+
+    /**
+     * Something done to a document that was ingested, such as invalid bytes replaced while
+     * decoding or secrets redacted.
+     *
+     * @param source  the document
+     * @param kind    a stable, low-cardinality name of what was done (e.g. {@code invalid-bytes},
+     *                {@code redacted:aws-access-key})
+     * @param count   how many times, at least 1
+     * @param message a sentence for a log or a user, naming the document
+     */
+    public record Notice(String source, String kind, int count, String message) {
     }
 }
