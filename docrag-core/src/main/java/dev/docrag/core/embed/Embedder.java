@@ -31,6 +31,27 @@ public interface Embedder extends AutoCloseable {
     /** The number of model tokens in {@code text}, special tokens included, without truncation. */
     int countTokens(String text);
 
+    /**
+     * Whether {@link #tokenSpans} is available: the tokenizer splits text at white space before it
+     * looks at words (as BERT's WordPiece does), so a span of text that no token crosses has as many
+     * tokens of its own as the tokens lying inside it. The chunker then tokenizes a text once
+     * instead of once per candidate chunk. False unless an implementation knows better.
+     */
+    default boolean splitsAtWhiteSpace() {
+        return false;
+    }
+
+    /**
+     * The character offsets of {@code text}'s model tokens, special tokens and any passage prefix
+     * excluded, as {@code {start0, end0, start1, end1, ...}} in text order, in {@code char}s of
+     * the Java string.
+     *
+     * @throws UnsupportedOperationException unless {@link #splitsAtWhiteSpace()}
+     */
+    default int[] tokenSpans(String text) {
+        throw new UnsupportedOperationException(model().name() + " does not report token spans");
+    }
+
     @Override
     void close();
 }

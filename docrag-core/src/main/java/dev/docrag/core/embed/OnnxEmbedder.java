@@ -2,6 +2,7 @@ package dev.docrag.core.embed;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
@@ -13,12 +14,14 @@ import dev.docrag.core.DocRagException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -30,6 +33,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
@@ -40,6 +44,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Runs an {@link OnnxModel} locally with ONNX Runtime: tokenizes with the model's HuggingFace
@@ -62,12 +68,15 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class OnnxEmbedder implements Embedder {
     private static final Logger LOG = LoggerFactory.getLogger(OnnxEmbedder.class);
+    private static final Pattern PRE_TOKENIZER = Pattern.compile("\"pre_tokenizer\"\\s*:\\s*\\{\\s*\"type\"\\s*:\\s*\"(\\w+)\"");
+    private static final Set<String> WHITESPACE_PRE_TOKENIZERS = Set.of("BertPreTokenizer", "Whitespace", "WhitespaceSplit");
 
     private final OnnxModel spec;
     private final ModelInfo model;
     private final OrtSession session;
     private final HuggingFaceTokenizer tokenizer;
     private final boolean wantsTokenTypes;
+    private final boolean splitsAtWhiteSpace;
     private final String outputName;
     private final boolean tokenLevelOutput;
     private final int maxBatch;
@@ -96,13 +105,16 @@ public final class OnnxEmbedder implements Embedder {
                 s = modelBytes != null ? env.createSession(modelBytes, options) : env.createSession(spec.modelLocation(), options);
             }
             optOutOfDjlTracking();
+            byte[] tokenizerJson;
             try (InputStream json = spec.onClasspath() ? openResource(spec.tokenizerLocation())
                     : Files.newInputStream(Path.of(spec.tokenizerLocation()))) {
-                // Tokenizer files on Maven Central truncate (MiniLM's at 128): counting and embedding
-                // must see every token, so truncation and padding are switched off here.
-                t = HuggingFaceTokenizer.newInstance(json, Map.of(
-                        "addSpecialTokens", "true", "truncation", "false", "padding", "false"));
+                tokenizerJson = json.readAllBytes();
             }
+            // Tokenizer files on Maven Central truncate (MiniLM's at 128): counting and embedding
+            // must see every token, so truncation and padding are switched off here.
+            t = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokenizerJson), Map.of(
+                    "addSpecialTokens", "true", "truncation", "false", "padding", "false"));
+            this.splitsAtWhiteSpace = splitsAtWhiteSpace(new String(tokenizerJson, StandardCharsets.UTF_8));
             this.session = s;
             this.tokenizer = t;
             this.wantsTokenTypes = s.getInputNames().contains("token_type_ids");
@@ -175,6 +187,69 @@ public final class OnnxEmbedder implements Embedder {
         } finally {
             lifecycle.readLock().unlock();
         }
+    }
+
+    @Override
+    public boolean splitsAtWhiteSpace() {
+        return splitsAtWhiteSpace;
+    }
+
+    @Override
+    public int[] tokenSpans(String text) {
+        Objects.requireNonNull(text, "text");
+        if (!splitsAtWhiteSpace) {
+            return Embedder.super.tokenSpans(text);
+        }
+        CharSpan[] spans;
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            spans = tokenizer.encode(text, false, false).getCharTokenSpans();
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+        // The tokenizer counts Unicode scalar values; Java strings count UTF-16 chars.
+        boolean surrogates = false;
+        for (int i = 0; i < text.length() && !surrogates; i++) {
+            surrogates = Character.isSurrogate(text.charAt(i));
+        }
+        int[] out = new int[spans.length * 2];
+        int codePoint = 0;
+        int index = 0;
+        int previous = 0;
+        for (int i = 0; i < spans.length; i++) {
+            if (spans[i] == null) { // no offsets: an empty token where the previous one ended
+                out[2 * i] = previous;
+                out[2 * i + 1] = previous;
+                continue;
+            }
+            int start = spans[i].getStart();
+            int end = spans[i].getEnd();
+            if (surrogates) {
+                index = text.offsetByCodePoints(index, start - codePoint);
+                codePoint = start;
+                int startIndex = index;
+                index = text.offsetByCodePoints(index, end - codePoint);
+                codePoint = end;
+                start = startIndex;
+                end = index;
+            }
+            out[2 * i] = start;
+            out[2 * i + 1] = end;
+            previous = end;
+        }
+        return out;
+    }
+
+    /**
+     * Whether the tokenizer file's pre-tokenizer splits at white space and punctuation before the
+     * model's vocabulary is applied, so that token counts add up across white space. Only
+     * pre-tokenizers known to do so qualify; byte-level BPE and SentencePiece do not (they fold
+     * the space into the next token).
+     */
+    static boolean splitsAtWhiteSpace(String tokenizerJson) {
+        Matcher m = PRE_TOKENIZER.matcher(tokenizerJson);
+        return m.find() && WHITESPACE_PRE_TOKENIZERS.contains(m.group(1));
     }
 
     @Override

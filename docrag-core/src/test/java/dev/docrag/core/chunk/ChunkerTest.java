@@ -2,6 +2,8 @@ package dev.docrag.core.chunk;
 
 import dev.docrag.core.Chunk;
 import dev.docrag.core.Document;
+import dev.docrag.core.Page;
+import dev.docrag.core.Section;
 import dev.docrag.core.embed.OnnxEmbedder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,6 +14,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
@@ -611,5 +614,214 @@ class ChunkerTest {
             }
             assertThat(chunks.stream().map(Chunk::text).collect(Collectors.joining())).as(context).isEqualTo(line);
         }
+    }
+
+    // ---------------------------------------------------------------- token spans
+
+    @Test
+    void tokenSpansGiveTheSameChunksAsCountingEverySpan() {
+        assertThat(embedder.splitsAtWhiteSpace()).as("MiniLM's WordPiece tokenizer splits at white space").isTrue();
+        Random r = random("tokenSpansGiveTheSameChunksAsCountingEverySpan");
+        int chunksCompared = 0;
+        for (int d = 0; d < 80; d++) {
+            int max = 8 + r.nextInt(r.nextBoolean() ? 40 : 249);
+            int target = 3 + r.nextInt(max - 2);
+            Chunker counting = new Chunker(embedder::countTokens, target, max);
+            Chunker mapped = Chunker.builder(embedder::countTokens).targetTokens(target).maxTokens(max)
+                    .tokenSpans(embedder::tokenSpans).build();
+            String text = randomDocument(r);
+            if (r.nextInt(5) == 0) { // control characters: white space to Java, dropped by the tokenizer
+                text = text.replace('q', '\u001F').replace('z', '\u0000');
+            }
+            Document doc = new Document("doc-" + d, "test", "t", text, null);
+            String context = seedNote() + ", document " + d + " (" + text.length() + " chars), target=" + target + " max=" + max;
+            List<Chunk> expected = chunk(counting, doc, context);
+            List<Chunk> actual = chunk(mapped, doc, context);
+            assertInvariants(doc, mapped, embedder::countTokens, actual, context);
+            assertThat(actual).as("%s: chunks from token spans", context).isEqualTo(expected);
+            chunksCompared += actual.size();
+        }
+        assertThat(chunksCompared).as(seedNote()).isGreaterThan(300);
+    }
+
+    @Test
+    void tokenSpansAreJavaCharOffsets() {
+        String text = "h\u00e9llo \ud83d\ude00 w\u00f6rld \ud835\udd18nicode x\u0000y \u65e5\u672c";
+        int[] spans = embedder.tokenSpans(text);
+        assertThat(spans.length % 2).isZero();
+        List<String> pieces = new ArrayList<>();
+        for (int i = 0; i < spans.length; i += 2) {
+            pieces.add(text.substring(spans[i], spans[i + 1]));
+        }
+        // the emoji is one [UNK] over its two chars; words after it keep their place
+        assertThat(pieces).contains("h\u00e9llo", "\ud83d\ude00", "w\u00f6rld", "\u65e5", "\u672c");
+        assertThat(spans.length / 2 + 2).isEqualTo(embedder.countTokens(text));
+    }
+
+    // ---------------------------------------------------------------- structure
+
+    /** A document of random sections, some holding only their heading, with text before the first. */
+    private static Document sectioned(Random r, String id) {
+        StringBuilder sb = new StringBuilder();
+        List<Section> sections = new ArrayList<>();
+        if (r.nextBoolean()) {
+            sb.append(randomDocument(r)).append("\n\n");
+        }
+        List<String> path = new ArrayList<>();
+        for (int n = 1 + r.nextInt(8); n > 0; n--) {
+            int level = Math.min(path.size(), r.nextInt(3));
+            path = new ArrayList<>(path.subList(0, level));
+            String heading = "Heading " + sections.size() + " " + words("h", 1 + r.nextInt(5));
+            path.add(heading);
+            int start = sb.length();
+            sb.append("#".repeat(level + 1)).append(' ').append(heading).append("\n\n");
+            if (r.nextInt(4) != 0) {
+                sb.append(randomDocument(r)).append("\n\n");
+            }
+            sections.add(new Section(path, start, sb.length()));
+        }
+        return new Document(id, "test", "t", sb.toString(), Map.of("lang", "en"), sections, List.of());
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Counter.class, names = {"WORDS", "CODE_POINTS"})
+    void chunksStayInsideTheirSectionAndCarryItsBreadcrumb(Counter counter) {
+        Random r = random("chunksStayInsideTheirSection" + counter);
+        int withHeadings = 0;
+        for (int d = 0; d < DOCS / 4; d++) {
+            int max = 6 + r.nextInt(r.nextBoolean() ? 30 : 300);
+            int target = 3 + r.nextInt(max - 2);
+            Chunker chunker = new Chunker(counter, target, max);
+            Document doc = sectioned(r, "doc-" + d);
+            String context = seedNote() + ", counter " + counter + ", document " + d + ", target=" + target + " max=" + max;
+            List<Chunk> chunks = chunk(chunker, doc, context);
+            assertInvariants(doc, chunker, counter, chunks, context);
+            List<Section> sections = doc.sections();
+            for (Chunk c : chunks) {
+                Section last = sectionAt(sections, c.end() - 1);
+                List<String> expected = last == null ? List.of() : last.headings();
+                assertThat(c.headings()).as("%s: chunk %d's breadcrumb", context, c.ordinal()).isEqualTo(expected);
+                assertThat(c.metadata()).as(context).containsEntry("lang", "en");
+                for (int k = 0; k < sections.size(); k++) {
+                    int boundary = sections.get(k).start();
+                    boolean joined = k > 0 && headingOnly(doc, sections.get(k - 1));
+                    if (!joined) {
+                        assertThat(boundary <= c.start() || boundary >= c.end())
+                                .as("%s: chunk %d [%d, %d) crosses the start of section %d at %d", context, c.ordinal(),
+                                        c.start(), c.end(), k, boundary).isTrue();
+                    }
+                }
+                withHeadings += c.headings().isEmpty() ? 0 : 1;
+            }
+        }
+        assertThat(withHeadings).as(seedNote()).isGreaterThan(30);
+    }
+
+    private static Section sectionAt(List<Section> sections, int at) {
+        for (Section s : sections) {
+            if (s.start() <= at && at < s.end()) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private static boolean headingOnly(Document doc, Section s) {
+        String body = doc.text().substring(s.start(), s.end());
+        return body.indexOf('\n') < 0 || body.substring(body.indexOf('\n')).isBlank();
+    }
+
+    @Test
+    void aHeadingStaysWithItsFirstParagraphWhenTheyFitTogether() {
+        // target 20, max 40: heading (3 words) + paragraph (30 words) = 33 + 2 tokens, over the
+        // target but within the maximum
+        String heading = "## Log rotation";
+        String paragraph = words("w", 30);
+        String text = "Intro text.\n\n" + heading + "\n\n" + paragraph + "\n\n" + words("v", 15);
+        int start = text.indexOf(heading);
+        Document doc = new Document("d", "d", "t", text, null,
+                List.of(new Section(List.of("Guide", "Log rotation"), start, text.length())), List.of());
+        List<Chunk> chunks = new Chunker(Counter.WORDS, 20, 40).chunk(doc);
+        assertThat(chunks).extracting(Chunk::text).containsExactly("Intro text.", heading + "\n\n" + paragraph, words("v", 15));
+        assertThat(chunks).extracting(Chunk::breadcrumb).containsExactly("", "Guide > Log rotation", "Guide > Log rotation");
+    }
+
+    @Test
+    void aSectionHoldingOnlyItsHeadingIsJoinedToTheNext() {
+        String text = "# Guide\n\n## Install\n\nRun the installer.";
+        Document doc = new Document("d", "d", "t", text, null, List.of(
+                new Section(List.of("Guide"), 0, 9),
+                new Section(List.of("Guide", "Install"), 9, text.length())), List.of());
+        List<Chunk> chunks = new Chunker(Counter.WORDS, 20, 40).chunk(doc);
+        assertThat(chunks).hasSize(1);
+        assertThat(chunks.get(0).text()).isEqualTo(text);
+        assertThat(chunks.get(0).breadcrumb()).isEqualTo("Guide > Install");
+    }
+
+    @Test
+    void chunksCarryThePageTheyStartOn() {
+        String p1 = words("one", 30);
+        String p2 = words("two", 30);
+        String p3 = words("three", 5);
+        String text = p1 + "\n\n" + p2 + "\n\n" + p3;
+        int s2 = p1.length() + 2;
+        int s3 = s2 + p2.length() + 2;
+        Document doc = new Document("d.pdf", "d.pdf", "t", text, null, List.of(),
+                List.of(new Page(1, 0, p1.length()), new Page(2, s2, s2 + p2.length()), new Page(3, s3, text.length())));
+        List<Chunk> chunks = new Chunker(Counter.WORDS, 12, 14).chunk(doc);
+        assertInvariants(doc, new Chunker(Counter.WORDS, 12, 14), Counter.WORDS, chunks, "pages");
+        for (Chunk c : chunks) {
+            int expected = c.start() >= s3 ? 3 : c.start() >= s2 ? 2 : 1;
+            assertThat(c.page()).as("chunk %d at %d", c.ordinal(), c.start()).isEqualTo(expected);
+        }
+        assertThat(chunks).extracting(Chunk::page).contains(1, 2, 3);
+        assertThat(new Chunker(Counter.WORDS, 12, 14).chunk(new Document("d", "d", "t", text, null)))
+                .extracting(Chunk::page).containsOnly(0);
+    }
+
+    // ---------------------------------------------------------------- overlap
+
+    @Test
+    void overlapRepeatsWholeWordsOfThePreviousChunk() {
+        Random r = random("overlapRepeatsWholeWordsOfThePreviousChunk");
+        for (int d = 0; d < 30; d++) {
+            int max = 20 + r.nextInt(200);
+            int target = 3 + r.nextInt(max - 10);
+            int overlap = 1 + r.nextInt(Math.max(1, Math.min(max - target, 30)));
+            Chunker chunker = Chunker.builder(embedder::countTokens).targetTokens(target).maxTokens(max)
+                    .overlapTokens(overlap).tokenSpans(embedder::tokenSpans).build();
+            Chunker plain = Chunker.builder(embedder::countTokens).targetTokens(target).maxTokens(max)
+                    .tokenSpans(embedder::tokenSpans).build();
+            Document doc = sectioned(r, "doc-" + d);
+            String context = seedNote() + ", document " + d + ", target=" + target + " max=" + max + " overlap=" + overlap;
+            List<Chunk> chunks = chunk(chunker, doc, context);
+            List<Chunk> without = chunk(plain, doc, context);
+            assertThat(chunks).as(context).hasSameSizeAs(without);
+            for (int k = 0; k < chunks.size(); k++) {
+                Chunk c = chunks.get(k);
+                Chunk base = without.get(k);
+                assertThat(c.end()).as(context).isEqualTo(base.end());
+                assertThat(c.start()).as(context).isLessThanOrEqualTo(base.start());
+                assertThat(c.text()).as(context).isEqualTo(doc.text().substring(c.start(), c.end()));
+                assertThat(c.tokens()).as(context).isLessThanOrEqualTo(max).isEqualTo(embedder.countTokens(c.text()));
+                if (c.start() < base.start()) {
+                    Chunk prev = without.get(k - 1);
+                    List<Section> sections = doc.sections();
+                    for (int s = 0; s < sections.size(); s++) {
+                        int boundary = sections.get(s).start();
+                        boolean joined = s > 0 && headingOnly(doc, sections.get(s - 1));
+                        assertThat(joined || boundary <= c.start() || boundary > base.start())
+                                .as("%s: the overlap of chunk %d crosses the start of section %d", context, k, s).isTrue();
+                    }
+                    assertThat(c.start()).as(context).isGreaterThanOrEqualTo(prev.start());
+                    assertThat(c.start() == prev.start() || Character.isWhitespace(doc.text().charAt(c.start() - 1)))
+                            .as("%s: overlap starts at a word or where the previous chunk does", context).isTrue();
+                    String repeated = doc.text().substring(c.start(), prev.end());
+                    assertThat(embedder.countTokens(repeated) - 2).as("%s: repeated tokens", context).isLessThanOrEqualTo(overlap);
+                }
+            }
+        }
+        assertThatThrownBy(() -> Chunker.builder(Counter.WORDS).targetTokens(50).maxTokens(60).overlapTokens(11).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("overlap=11");
     }
 }
