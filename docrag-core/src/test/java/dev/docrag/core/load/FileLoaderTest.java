@@ -85,7 +85,7 @@ class FileLoaderTest {
         }
         Files.createDirectories(root.resolve("empty/folder.md")); // a folder with a supported name is no file
 
-        List<Path> listed = loader.list(root);
+        List<Path> listed = loader.list(root).files();
 
         assertThat(listed).isSortedAccordingTo(Comparator.naturalOrder());
         assertThat(listed).extracting(p -> FileLoader.documentId(root, p))
@@ -102,7 +102,7 @@ class FileLoaderTest {
         Files.writeString(inside.resolve("sub/b.md"), "b");
         Files.writeString(inside.resolve("sub/.c.md"), "c");
 
-        assertThat(loader.list(inside)).extracting(p -> FileLoader.documentId(inside, p))
+        assertThat(loader.list(inside).files()).extracting(p -> FileLoader.documentId(inside, p))
                 .containsExactly("a.txt", "sub/b.md");
     }
 
@@ -115,7 +115,7 @@ class FileLoaderTest {
         Files.createSymbolicLink(docs.resolve("link.txt"), outside.resolve("secret.txt"));
         Files.createSymbolicLink(docs.resolve("linked-folder"), outside);
 
-        assertThat(loader.list(docs)).extracting(p -> FileLoader.documentId(docs, p)).containsExactly("real.txt");
+        assertThat(loader.list(docs).files()).extracting(p -> FileLoader.documentId(docs, p)).containsExactly("real.txt");
     }
 
     @Test
@@ -215,7 +215,7 @@ class FileLoaderTest {
     void aFileDeletedAfterListingIsUnreadable() throws IOException {
         write("keep.txt", "kept");
         Path gone = write("gone.md", "# Gone\ntext");
-        List<Path> listed = loader.list(root);
+        List<Path> listed = loader.list(root).files();
         assertThat(listed).contains(gone);
         Files.delete(gone);
 
@@ -279,7 +279,7 @@ class FileLoaderTest {
                 .build();
         Path csv = write("data/t.Csv", "a,b\n1,2\n");
         assertThat(custom.supports(csv)).isTrue();
-        assertThat(custom.list(root)).containsExactly(csv);
+        assertThat(custom.list(root).files()).containsExactly(csv);
         Document doc = custom.load(root, csv);
         assertThat(doc.id()).isEqualTo("data/t.Csv");
         assertThat(doc.title()).isEqualTo("table t.Csv");
@@ -501,6 +501,6 @@ class FileLoaderTest {
         String content = "---\nJust a rule, then text.\n";
         Document doc = load("rule.md", content);
         assertThat(doc.text()).isEqualTo(content);
-        assertThat(doc.metadata()).containsOnlyKeys("type");
+        assertThat(doc.metadata()).containsOnlyKeys("type", "charset");
     }
 }
