@@ -105,11 +105,15 @@ final class TextDecoder {
         CharBuffer out = CharBuffer.allocate(CHUNK_CHARS);
         long invalid = 0;
         long nonAscii = 0;
+        boolean utf16 = charset.equals(StandardCharsets.UTF_16BE) || charset.equals(StandardCharsets.UTF_16LE);
         while (true) {
             CoderResult result = decoder.decode(in, out, true);
             if (result.isError()) {
-                in.position(in.position() + result.length());
-                invalid += result.length();
+                // The JDK's UTF-16 decoder reports a lone surrogate together with the unit after
+                // it; only the surrogate is invalid, so the next unit is decoded again.
+                int length = utf16 ? Math.min(result.length(), 2) : result.length();
+                in.position(in.position() + length);
+                invalid += length;
                 nonAscii += drain(out, text);
                 text.append('\uFFFD');
             } else if (result.isOverflow()) {
