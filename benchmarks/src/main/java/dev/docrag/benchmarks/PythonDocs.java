@@ -26,7 +26,7 @@ final class PythonDocs {
             throw new IOException(root + " not found: install the Debian package python3.11-doc");
         }
         List<Path> pages = new ArrayList<>();
-        for (Path p : FileLoader.standard().list(root)) {
+        for (Path p : FileLoader.standard().list(root).files()) {
             String rel = FileLoader.documentId(root, p);
             String name = p.getFileName().toString();
             if (!name.endsWith(".html") || name.startsWith("genindex") || name.equals("search.html")

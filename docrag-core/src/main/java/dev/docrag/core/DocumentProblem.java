@@ -9,7 +9,11 @@ public enum DocumentProblem {
     EMPTY,
     /** The file has a text extension but binary content (NUL bytes). */
     BINARY,
-    /** The file could not be read: permissions, a vanished file, an I/O error. */
+    /**
+     * The file could not be read: permissions, a vanished file, an I/O error, a file replaced by a
+     * folder or a link. Also an entry the folder walk could not handle: a folder it could not
+     * open, a symbolic-link loop, a dangling link.
+     */
     UNREADABLE,
     /** No loader handles the file's type. */
     UNSUPPORTED,

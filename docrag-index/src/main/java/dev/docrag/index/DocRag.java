@@ -9,6 +9,7 @@ import dev.docrag.core.embed.Embedder;
 import dev.docrag.core.embed.ModelInfo;
 import dev.docrag.core.embed.OnnxEmbedder;
 import dev.docrag.core.load.FileLoader;
+import dev.docrag.core.load.Listing;
 import dev.docrag.core.load.LoadException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,8 +125,11 @@ public final class DocRag implements AutoCloseable {
      * Ingests every supported file under {@code folder} (see {@link FileLoader#list}) into
      * {@code tenant}, without access groups: new and changed documents are chunked, embedded and
      * indexed; documents whose content is unchanged since the last run are skipped. A file's
-     * loader metadata (such as {@code type}) becomes STRING metadata. Returns when the run is
-     * committed and searchable.
+     * loader metadata (such as {@code type} and {@code charset}) becomes STRING metadata. Returns
+     * when the run is committed and searchable. Entries the walk could not handle (an unreadable
+     * folder, a link loop) are failures of the report like files that could not be loaded; a
+     * document whose invalid bytes were replaced while decoding gets an {@code invalid-bytes}
+     * notice.
      *
      * @throws UncheckedIOException     if the folder itself cannot be listed
      * @throws IllegalArgumentException if the tenant name is invalid
@@ -137,14 +141,17 @@ public final class DocRag implements AutoCloseable {
         DocumentInput.checkTenant(tenant);
         return write(() -> {
             long started = System.nanoTime();
-            List<Path> files;
+            Listing listing;
             try {
-                files = loader.list(folder);
+                listing = loader.list(folder);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot list " + folder + ": " + e.getMessage(), e);
             }
             Batch batch = new Batch();
-            for (Path file : files) {
+            for (LoadException e : listing.problems()) {
+                batch.failures.add(skipped(new IngestReport.Failure(e.source(), e.problem(), e.getMessage())));
+            }
+            for (Path file : listing.files()) {
                 String source = file.toString();
                 try {
                     Document doc = loader.load(folder, file);
@@ -159,6 +166,7 @@ public final class DocRag implements AutoCloseable {
                         throw new DocumentFailure(DocumentProblem.MALFORMED, e.getMessage(), e);
                     }
                     stage(input, batch);
+                    invalidBytesNotice(doc).ifPresent(batch.notices::add);
                 } catch (LoadException e) {
                     batch.failures.add(skipped(new IngestReport.Failure(source, e.problem(), e.getMessage())));
                 } catch (DocumentFailure e) {
@@ -308,6 +316,19 @@ public final class DocRag implements AutoCloseable {
         final List<IngestReport.Failure> failures = new ArrayList<>();
         final List<IngestReport.Notice> notices = new ArrayList<>();
         final List<Catalog.Entry> written = new ArrayList<>();
+    }
+
+    /** The notice for a document whose undecodable bytes the loader replaced, if it had any. */
+    private static Optional<IngestReport.Notice> invalidBytesNotice(Document doc) {
+        String replaced = doc.metadata().get(FileLoader.INVALID_BYTES);
+        if (replaced == null) {
+            return Optional.empty();
+        }
+        long count = Long.parseLong(replaced);
+        String message = doc.source() + ": " + count + " invalid bytes replaced by U+FFFD while decoding as "
+                + doc.metadata().getOrDefault(FileLoader.CHARSET, "text");
+        LOG.info("{}", message);
+        return Optional.of(new IngestReport.Notice(doc.source(), "invalid-bytes", (int) Math.min(count, Integer.MAX_VALUE), message));
     }
 
     private static IngestReport.Failure skipped(IngestReport.Failure failure) {

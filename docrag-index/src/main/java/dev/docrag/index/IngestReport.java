@@ -14,7 +14,8 @@ import java.util.List;
  * @param updated   documents whose content changed and were re-embedded
  * @param unchanged documents whose content hash matched the catalog; not re-embedded
  * @param chunks    chunks written (for added and updated documents)
- * @param failures  one entry per document that could not be ingested
+ * @param failures  one entry per document that could not be ingested, and per entry the folder
+ *                  walk could not handle (an unreadable folder, a link loop, a dangling link)
  * @param notices   things done to documents that were ingested which their owners should know
  *                  (bytes replaced while decoding, secrets redacted), one entry per document and kind
  * @param took      wall-clock time of the run

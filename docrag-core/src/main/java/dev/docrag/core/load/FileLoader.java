@@ -4,21 +4,30 @@ import dev.docrag.core.Document;
 import dev.docrag.core.DocumentProblem;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.FileSystemLoopException;
+import java.nio.file.FileSystems;
 import java.nio.file.FileVisitOption;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
+import java.util.Set;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Finds the files under a folder that DocRag can load and turns each into a {@link Document},
@@ -29,19 +38,48 @@ import java.util.stream.Stream;
  * to load one file is a {@link LoadException} naming that file and a {@link DocumentProblem},
  * never an error that would stop a batch; files larger than {@link Builder#maxFileBytes(long)} are
  * refused before they are read.
+ *
+ * <p><b>Walking</b> ({@link #list(Path)}): a file is listed when a loader is registered for its
+ * extension, it matches an include glob (if any is set) and no exclude glob, and — unless
+ * {@link Builder#includeHidden(boolean)} — no part of its path below the root starts with '.'.
+ * Symbolic links are skipped unless {@link Builder#followLinks(boolean)}; when followed, a link
+ * back to a folder being walked is reported once as a loop and not entered. An entry the walk
+ * cannot handle (an unreadable folder, a loop, a dangling link, a file gone mid-walk) is reported
+ * in {@link Listing#problems()} and the walk goes on.
+ *
+ * <p><b>Charsets</b> ({@link #load(Path, Path)}): a byte-order mark decides (UTF-8, UTF-16BE/LE,
+ * UTF-32BE/LE). Without one, a NUL byte makes the file {@link DocumentProblem#BINARY} (UTF-16 and
+ * UTF-32 without a mark are not guessed); bytes that are valid UTF-8 are UTF-8; bytes holding at
+ * least one valid multi-byte UTF-8 sequence are damaged UTF-8; bytes holding none are a legacy
+ * single-byte file, decoded as windows-1252 (Latin-1 plus printable 0x80–0x9F; its five undefined
+ * bytes count as invalid). Invalid bytes become U+FFFD and never fail the file. The document's
+ * metadata records {@value #CHARSET} (the charset used) and, when any byte was replaced,
+ * {@value #INVALID_BYTES} (how many). HTML's {@code <meta charset>} is not consulted.
  */
 public final class FileLoader {
     /** 16 MiB: larger text is rarely documentation, and the whole file is held in memory. */
     public static final long DEFAULT_MAX_FILE_BYTES = 16L << 20;
     /** The largest file that fits in one byte array, whatever the configured limit. */
     private static final long MAX_READABLE_BYTES = Integer.MAX_VALUE - 8;
+    /** Metadata key: the charset a file was decoded with, e.g. {@code UTF-8} or {@code windows-1252}. */
+    public static final String CHARSET = "charset";
+    /** Metadata key, present only when positive: bytes that did not decode and were replaced by U+FFFD. */
+    public static final String INVALID_BYTES = "invalid_bytes";
 
     private final Map<String, DocumentLoader> loaders;
     private final long maxFileBytes;
+    private final List<Glob> includes;
+    private final List<Glob> excludes;
+    private final boolean includeHidden;
+    private final boolean followLinks;
 
     private FileLoader(Builder b) {
         this.loaders = Map.copyOf(b.loaders);
         this.maxFileBytes = b.maxFileBytes;
+        this.includes = List.copyOf(b.includes);
+        this.excludes = List.copyOf(b.excludes);
+        this.includeHidden = b.includeHidden;
+        this.followLinks = b.followLinks;
     }
 
     /** Text (.txt), Markdown (.md, .markdown) and HTML (.html, .htm), files up to 16 MiB. */
@@ -59,24 +97,25 @@ public final class FileLoader {
     }
 
     /**
-     * The supported regular files under {@code root}, in a stable (sorted) order. Hidden files and
-     * folders (names starting with '.') are skipped; symbolic links are not followed.
+     * Walks {@code root} and returns the files to load, sorted, with every entry that could not be
+     * walked (see the class comment for which files are listed). Never throws for one entry.
+     * Callers that only want the files use {@code list(root).files()}.
      *
-     * @throws IOException if {@code root} itself cannot be read
+     * @throws IOException if {@code root} itself is not a readable folder
      */
-    public List<Path> list(Path root) throws IOException {
+    public Listing list(Path root) throws IOException {
         if (!Files.isDirectory(root)) {
             throw new IOException("not a directory: " + root);
         }
-        try (Stream<Path> files = Files.walk(root, new FileVisitOption[0])) {
-            return files.filter(p -> !p.equals(root))
-                    .filter(p -> !isHidden(root.relativize(p)))
-                    .filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && supports(p))
-                    .sorted()
-                    .toList();
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
+        // A root that is itself a link is walked at its target, but paths stay spelled under the
+        // given root so that document ids and sources do not depend on where the link points.
+        Path start = Files.isSymbolicLink(root) ? root.toRealPath() : root;
+        Walk walk = new Walk(root, start);
+        Set<FileVisitOption> options = followLinks ? EnumSet.of(FileVisitOption.FOLLOW_LINKS) : EnumSet.noneOf(FileVisitOption.class);
+        Files.walkFileTree(start, options, Integer.MAX_VALUE, walk);
+        walk.files.sort(Comparator.naturalOrder());
+        walk.problems.sort(Comparator.comparing(LoadException::source));
+        return new Listing(walk.files, walk.problems);
     }
 
     /** The document id of {@code file} when ingested from {@code root}. */
@@ -103,10 +142,10 @@ public final class FileLoader {
         if (loader == null) {
             throw new LoadException(source, DocumentProblem.UNSUPPORTED, "no loader for extension '" + extension(file) + "'");
         }
-        String content = readText(file, source);
+        TextDecoder.Decoded content = readText(file, source);
         Document doc;
         try {
-            doc = loader.load(documentId(root, file), source, file.getFileName().toString(), content);
+            doc = loader.load(documentId(root, file), source, file.getFileName().toString(), content.text());
         } catch (LoadException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -119,55 +158,73 @@ public final class FileLoader {
         if (doc.text().isBlank()) {
             throw new LoadException(source, DocumentProblem.EMPTY, "no text left after extraction");
         }
-        return doc;
+        return withEncoding(doc, content);
     }
 
-    private String readText(Path file, String source) {
-        byte[] bytes;
-        try {
-            // a Java array holds at most MAX_READABLE_BYTES, whatever limit the host configured
-            long limit = Math.min(maxFileBytes, MAX_READABLE_BYTES);
-            long size = Files.size(file);
-            if (size > limit) {
-                throw tooLarge(source, size, limit);
-            }
-            bytes = Files.readAllBytes(file);
-            if (bytes.length > limit) { // it grew since we looked
-                throw tooLarge(source, bytes.length, limit);
-            }
-        } catch (IOException e) {
-            throw new LoadException(source, DocumentProblem.UNREADABLE, describe(e), e);
+    /** The loader's document with the decoding facts added; they describe the bytes, so they win. */
+    private static Document withEncoding(Document doc, TextDecoder.Decoded content) {
+        Map<String, String> metadata = new HashMap<>(doc.metadata());
+        metadata.put(CHARSET, content.charset());
+        metadata.remove(INVALID_BYTES);
+        if (content.invalidBytes() > 0) {
+            metadata.put(INVALID_BYTES, Long.toString(content.invalidBytes()));
         }
+        return new Document(doc.id(), doc.source(), doc.title(), doc.text(), metadata, doc.sections(), doc.pages());
+    }
+
+    private TextDecoder.Decoded readText(Path file, String source) {
+        byte[] bytes = readBytes(file, source);
         if (bytes.length == 0) {
             throw new LoadException(source, DocumentProblem.EMPTY, "the file has 0 bytes");
         }
-        String text = decode(bytes, source);
-        if (text.isBlank()) {
+        TextDecoder.Decoded text = TextDecoder.decode(bytes, source);
+        if (text.text().isBlank()) {
             throw new LoadException(source, DocumentProblem.EMPTY, "the file holds only white space");
         }
         return text;
     }
 
-    /** UTF-16 when a byte-order mark says so, else UTF-8 with invalid sequences replaced. */
-    private static String decode(byte[] bytes, String source) {
-        int b0 = bytes[0] & 0xff;
-        int b1 = bytes.length > 1 ? bytes[1] & 0xff : -1;
-        if ((b0 == 0xfe && b1 == 0xff) || (b0 == 0xff && b1 == 0xfe)) {
-            return new String(bytes, StandardCharsets.UTF_16);
-        }
-        for (byte b : bytes) {
-            if (b == 0) {
-                throw new LoadException(source, DocumentProblem.BINARY, "the file contains NUL bytes; it is not text");
-            }
-        }
-        int offset = bytes.length >= 3 && b0 == 0xef && b1 == 0xbb && (bytes[2] & 0xff) == 0xbf ? 3 : 0;
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPLACE)
-                .onUnmappableCharacter(CodingErrorAction.REPLACE);
+    /**
+     * The file's bytes, never more than the limit in memory. The file may have changed since it
+     * was listed: a folder, a link (when links are not followed), or a special file such as a
+     * pipe, which would block a read, is refused as unreadable.
+     */
+    private byte[] readBytes(Path file, String source) {
+        // a Java array holds at most MAX_READABLE_BYTES, whatever limit the host configured
+        long limit = Math.min(maxFileBytes, MAX_READABLE_BYTES);
         try {
-            return decoder.decode(ByteBuffer.wrap(bytes, offset, bytes.length - offset)).toString();
-        } catch (CharacterCodingException e) {
-            throw new AssertionError("REPLACE never throws", e);
+            LinkOption[] linkOptions = followLinks ? new LinkOption[0] : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
+            BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class, linkOptions);
+            if (attrs.isDirectory()) {
+                throw new LoadException(source, DocumentProblem.UNREADABLE, "it is a folder, not a file");
+            }
+            if (attrs.isSymbolicLink()) {
+                throw new LoadException(source, DocumentProblem.UNREADABLE, "it is a symbolic link, and links are not followed");
+            }
+            if (!attrs.isRegularFile()) {
+                throw new LoadException(source, DocumentProblem.UNREADABLE, "it is not a regular file");
+            }
+            if (attrs.size() > limit) {
+                throw tooLarge(source, attrs.size(), limit);
+            }
+            // NOFOLLOW_LINKS again at open: a link swapped in since the check is refused, not followed
+            Set<OpenOption> open = followLinks ? Set.of(StandardOpenOption.READ)
+                    : Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+            try (SeekableByteChannel channel = Files.newByteChannel(file, open);
+                    InputStream in = Channels.newInputStream(channel)) {
+                long size = channel.size();
+                if (size > limit) {
+                    throw tooLarge(source, size, limit);
+                }
+                // one byte more than allowed tells a file that grew since we looked
+                byte[] bytes = in.readNBytes((int) (limit + 1));
+                if (bytes.length > limit) {
+                    throw tooLarge(source, bytes.length, limit);
+                }
+                return bytes;
+            }
+        } catch (IOException e) {
+            throw new LoadException(source, DocumentProblem.UNREADABLE, describe(e), e);
         }
     }
 
@@ -180,13 +237,148 @@ public final class FileLoader {
         return e.getMessage() == null ? kind : kind + ": " + e.getMessage();
     }
 
-    private static boolean isHidden(Path relative) {
-        for (Path part : relative) {
-            if (part.toString().startsWith(".")) {
+    private static boolean isHidden(Path entry) {
+        Path name = entry.getFileName();
+        return name != null && name.toString().startsWith(".");
+    }
+
+    /** Whether a supported file at this '/'-separated relative path is wanted by the globs. */
+    private boolean selected(String relative) {
+        return (includes.isEmpty() || matchesAny(includes, relative)) && !matchesAny(excludes, relative);
+    }
+
+    private static boolean matchesAny(List<Glob> globs, String relative) {
+        for (Glob g : globs) {
+            if (g.matches(relative)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** The path of {@code entry} relative to {@code start}, '/'-separated, as globs and ids see it. */
+    private static String relative(Path start, Path entry) {
+        StringBuilder rel = new StringBuilder();
+        for (Path part : start.relativize(entry)) {
+            if (!rel.isEmpty()) {
+                rel.append('/');
+            }
+            rel.append(part);
+        }
+        return rel.toString();
+    }
+
+    /** Collects files and per-entry problems; only a failure at the root itself is thrown. */
+    private final class Walk extends SimpleFileVisitor<Path> {
+        private final Path root;
+        private final Path start;
+        final List<Path> files = new ArrayList<>();
+        final List<LoadException> problems = new ArrayList<>();
+
+        Walk(Path root, Path start) {
+            this.root = root;
+            this.start = start;
+        }
+
+        /** The entry spelled under the root the caller gave. */
+        private Path shown(Path entry) {
+            return start == root ? entry : root.resolve(start.relativize(entry));
+        }
+
+        private void problem(Path entry, String detail, IOException cause) {
+            problems.add(new LoadException(shown(entry).toString(), DocumentProblem.UNREADABLE, detail, cause));
+        }
+
+        @Override
+        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+            if (dir.equals(start)) {
+                return FileVisitResult.CONTINUE;
+            }
+            // an exclude that names a folder prunes it: node_modules is never walked
+            if ((!includeHidden && isHidden(dir)) || matchesAny(excludes, relative(start, dir))) {
+                return FileVisitResult.SKIP_SUBTREE;
+            }
+            return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            if ((!includeHidden && isHidden(file)) || !supports(file) || !selected(relative(start, file))) {
+                return FileVisitResult.CONTINUE;
+            }
+            if (attrs.isRegularFile()) {
+                files.add(shown(file));
+            } else if (attrs.isSymbolicLink() && followLinks) {
+                // when following links, the walker shows the link itself only if its target is missing
+                problem(file, "dangling symbolic link: its target does not exist", null);
+            }
+            // unfollowed links, pipes, devices and sockets are not documents: skipped silently
+            return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFileFailed(Path entry, IOException e) throws IOException {
+            if (entry.equals(start)) {
+                throw e;
+            }
+            if (!includeHidden && isHidden(entry)) {
+                return FileVisitResult.CONTINUE;
+            }
+            String rel = relative(start, entry);
+            if (e instanceof FileSystemLoopException) {
+                if (!matchesAny(excludes, rel)) {
+                    problem(entry, "symbolic link loop: it leads back to a folder that is being walked; not followed", e);
+                }
+            } else if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS) ? !matchesAny(excludes, rel)
+                    : supports(entry) && selected(rel)) {
+                // a folder that cannot be opened, or a wanted file that vanished or cannot be examined
+                problem(entry, "cannot be walked: " + describe(e), e);
+            }
+            return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+            if (e != null) {
+                if (dir.equals(start)) {
+                    throw e;
+                }
+                problem(dir, "the folder could not be read to its end: " + describe(e), e);
+            }
+            return FileVisitResult.CONTINUE;
+        }
+    }
+
+    /**
+     * One include or exclude pattern. A leading {@code **}{@code /} also matches no folder at all, so
+     * that {@code **}{@code /*.md} means "every .md file", top-level ones included, as people expect.
+     */
+    private record Glob(String pattern, List<PathMatcher> matchers) {
+        static Glob of(String pattern) {
+            if (pattern == null || pattern.isBlank()) {
+                throw new IllegalArgumentException("a glob must be non-blank, got '" + pattern + "'");
+            }
+            List<PathMatcher> matchers = new ArrayList<>();
+            try {
+                matchers.add(FileSystems.getDefault().getPathMatcher("glob:" + pattern));
+                if (pattern.startsWith("**/") && pattern.length() > 3) {
+                    matchers.add(FileSystems.getDefault().getPathMatcher("glob:" + pattern.substring(3)));
+                }
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException("invalid glob '" + pattern + "': " + e.getDescription(), e);
+            }
+            return new Glob(pattern, List.copyOf(matchers));
+        }
+
+        boolean matches(String relative) {
+            Path path = Path.of(relative);
+            for (PathMatcher m : matchers) {
+                if (m.matches(path)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     private static String extension(Path file) {
@@ -199,6 +391,10 @@ public final class FileLoader {
     public static final class Builder {
         private final Map<String, DocumentLoader> loaders = new HashMap<>();
         private long maxFileBytes = DEFAULT_MAX_FILE_BYTES;
+        private final List<Glob> includes = new ArrayList<>();
+        private final List<Glob> excludes = new ArrayList<>();
+        private boolean includeHidden;
+        private boolean followLinks;
 
         private Builder() {
             DocumentLoader text = new TextLoader();
@@ -226,6 +422,54 @@ public final class FileLoader {
                 throw new IllegalArgumentException("maxFileBytes must be positive, got " + bytes);
             }
             this.maxFileBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Lists only files matching at least one of these globs (added to those given before).
+         * Globs use {@link java.nio.file.FileSystem#getPathMatcher} syntax and are matched against
+         * the path relative to the root with '/' separators: {@code *.md} matches top-level
+         * Markdown only ({@code *} stops at '/'), {@code docs/**} everything under {@code docs},
+         * and {@code **}{@code /*.md} Markdown at any depth, top level included. A file must also
+         * have a registered loader.
+         *
+         * @throws IllegalArgumentException for a blank or malformed glob
+         */
+        public Builder include(String... globs) {
+            for (String g : globs) {
+                includes.add(Glob.of(g));
+            }
+            return this;
+        }
+
+        /**
+         * Never lists files matching any of these globs (same syntax as {@link #include}); excludes
+         * win over includes. A glob that matches a folder ({@code build}, {@code **}{@code /node_modules})
+         * excludes everything under it, and the folder is not walked.
+         *
+         * @throws IllegalArgumentException for a blank or malformed glob
+         */
+        public Builder exclude(String... globs) {
+            for (String g : globs) {
+                excludes.add(Glob.of(g));
+            }
+            return this;
+        }
+
+        /** Whether files and folders whose names start with '.' are listed; default false. */
+        public Builder includeHidden(boolean include) {
+            this.includeHidden = include;
+            return this;
+        }
+
+        /**
+         * Whether symbolic links to files and folders are followed; default false, which skips
+         * them when walking and refuses them when loading. When true, a link back to a folder
+         * being walked is reported as a loop in {@link Listing#problems()} and not entered, so a
+         * walk always ends; a link may then lead outside the root.
+         */
+        public Builder followLinks(boolean follow) {
+            this.followLinks = follow;
             return this;
         }
 

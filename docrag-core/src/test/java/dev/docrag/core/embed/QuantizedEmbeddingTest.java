@@ -101,7 +101,7 @@ class QuantizedEmbeddingTest {
         Chunker chunker = new Chunker(fp32::countTokens, 256, 256);
         List<Chunk> chunks = new ArrayList<>();
         int other = 0;
-        for (Path page : loader.list(root)) {
+        for (Path page : loader.list(root).files()) {
             String id = FileLoader.documentId(root, page);
             boolean relevant = relevantPages.contains(id.replaceFirst("\\.html$", ""));
             if (id.startsWith("_") || id.startsWith("genindex") || !(relevant || other++ % 25 == 0)) {

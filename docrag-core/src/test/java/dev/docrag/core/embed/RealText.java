@@ -27,7 +27,7 @@ final class RealText {
         Chunker chunker = new Chunker(embedder::countTokens, max, max);
         List<Chunk> out = new ArrayList<>();
         try {
-            for (Path file : loader.list(root)) {
+            for (Path file : loader.list(root).files()) {
                 try {
                     Document doc = loader.load(root, file);
                     out.addAll(chunker.chunk(doc));

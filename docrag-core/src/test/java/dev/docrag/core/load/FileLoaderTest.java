@@ -3,6 +3,7 @@ package dev.docrag.core.load;
 import dev.docrag.core.Document;
 import dev.docrag.core.DocumentProblem;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -85,7 +86,7 @@ class FileLoaderTest {
         }
         Files.createDirectories(root.resolve("empty/folder.md")); // a folder with a supported name is no file
 
-        List<Path> listed = loader.list(root);
+        List<Path> listed = loader.list(root).files();
 
         assertThat(listed).isSortedAccordingTo(Comparator.naturalOrder());
         assertThat(listed).extracting(p -> FileLoader.documentId(root, p))
@@ -102,7 +103,7 @@ class FileLoaderTest {
         Files.writeString(inside.resolve("sub/b.md"), "b");
         Files.writeString(inside.resolve("sub/.c.md"), "c");
 
-        assertThat(loader.list(inside)).extracting(p -> FileLoader.documentId(inside, p))
+        assertThat(loader.list(inside).files()).extracting(p -> FileLoader.documentId(inside, p))
                 .containsExactly("a.txt", "sub/b.md");
     }
 
@@ -115,7 +116,7 @@ class FileLoaderTest {
         Files.createSymbolicLink(docs.resolve("link.txt"), outside.resolve("secret.txt"));
         Files.createSymbolicLink(docs.resolve("linked-folder"), outside);
 
-        assertThat(loader.list(docs)).extracting(p -> FileLoader.documentId(docs, p)).containsExactly("real.txt");
+        assertThat(loader.list(docs).files()).extracting(p -> FileLoader.documentId(docs, p)).containsExactly("real.txt");
     }
 
     @Test
@@ -215,7 +216,7 @@ class FileLoaderTest {
     void aFileDeletedAfterListingIsUnreadable() throws IOException {
         write("keep.txt", "kept");
         Path gone = write("gone.md", "# Gone\ntext");
-        List<Path> listed = loader.list(root);
+        List<Path> listed = loader.list(root).files();
         assertThat(listed).contains(gone);
         Files.delete(gone);
 
@@ -269,6 +270,253 @@ class FileLoaderTest {
         assertThat(loadFails(write("unmarked.txt", unmarked)).problem()).isEqualTo(DocumentProblem.BINARY);
     }
 
+    // ---------------------------------------------------------------- walk: globs, hidden, links, ids
+
+    private static List<String> ids(Path root, Listing listing) {
+        return listing.files().stream().map(p -> FileLoader.documentId(root, p)).toList();
+    }
+
+    private List<String> listedWith(FileLoader.Builder builder) throws IOException {
+        Listing listing = builder.build().list(root);
+        assertThat(listing.problems()).isEmpty();
+        return ids(root, listing);
+    }
+
+    @Test
+    void globsMatchTheSlashSeparatedPathRelativeToTheRoot() throws IOException {
+        for (String name : List.of("README.md", "notes.txt", "docs/a.md", "docs/c.txt", "docs/sub/b.md",
+                "build/out.md", "web/node_modules/pkg/readme.md", "logo.png")) {
+            write(name, "text of " + name);
+        }
+        // '*' stops at '/': top-level Markdown only
+        assertThat(listedWith(FileLoader.builder().include("*.md"))).containsExactly("README.md");
+        // '**' crosses folders
+        assertThat(listedWith(FileLoader.builder().include("docs/**"))).containsExactly("docs/a.md", "docs/c.txt", "docs/sub/b.md");
+        // a leading '**/' also matches no folder at all, so top-level files are included
+        assertThat(listedWith(FileLoader.builder().include("**/*.md"))).containsExactly(
+                "README.md", "build/out.md", "docs/a.md", "docs/sub/b.md", "web/node_modules/pkg/readme.md");
+        // several includes add up; excludes win; an exclude naming a folder drops all beneath it
+        assertThat(listedWith(FileLoader.builder().include("**/*.md").include("notes.txt").exclude("build", "**/node_modules")))
+                .containsExactly("README.md", "docs/a.md", "docs/sub/b.md", "notes.txt");
+        assertThat(listedWith(FileLoader.builder().exclude("docs/*.txt", "*.md"))).containsExactly(
+                "build/out.md", "docs/a.md", "docs/sub/b.md", "notes.txt", "web/node_modules/pkg/readme.md");
+        // globs choose among files that have a loader; they do not add file types
+        assertThat(listedWith(FileLoader.builder().include("*.png"))).isEmpty();
+    }
+
+    @Test
+    void anExcludedFolderIsNotWalked() throws IOException {
+        write("keep.md", "kept");
+        Path loop = Files.createDirectories(root.resolve("cache/deep"));
+        Files.createSymbolicLink(loop.resolve("up"), root); // would be reported as a loop if walked
+        Listing listing = FileLoader.builder().followLinks(true).exclude("cache").build().list(root);
+        assertThat(ids(root, listing)).containsExactly("keep.md");
+        assertThat(listing.problems()).isEmpty();
+    }
+
+    @Test
+    void badGlobsAreRejectedWhenConfigured() {
+        assertThatThrownBy(() -> FileLoader.builder().include("docs/[unclosed")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("docs/[unclosed");
+        assertThatThrownBy(() -> FileLoader.builder().exclude(" ")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FileLoader.builder().include((String) null)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void hiddenFilesAndFoldersAreSkippedUnlessAskedFor() throws IOException {
+        for (String name : List.of("visible.md", ".hidden.md", ".git/config.txt", "docs/.drafts/wip.md", "docs/shown.txt")) {
+            write(name, "text of " + name);
+        }
+        assertThat(listedWith(FileLoader.builder())).containsExactly("docs/shown.txt", "visible.md");
+        assertThat(listedWith(FileLoader.builder().includeHidden(true))).containsExactly(
+                ".git/config.txt", ".hidden.md", "docs/.drafts/wip.md", "docs/shown.txt", "visible.md");
+        // hidden and globs combine: the glob alone does not reveal hidden files
+        assertThat(listedWith(FileLoader.builder().include("**/*.md"))).containsExactly("visible.md");
+    }
+
+    @Test
+    @Timeout(30)
+    void followingLinksListsLinkedFilesAndReportsLoopsAndDanglingLinks() throws IOException {
+        Path outside = Files.createDirectories(root.resolve("outside"));
+        Files.writeString(outside.resolve("secret.txt"), "outside the ingested folder");
+        Path docs = Files.createDirectories(root.resolve("docs"));
+        Files.writeString(docs.resolve("real.txt"), "inside");
+        Files.createSymbolicLink(docs.resolve("link.txt"), outside.resolve("secret.txt"));
+        Files.createSymbolicLink(docs.resolve("linked"), outside);
+        Path sub = Files.createDirectories(docs.resolve("sub"));
+        Files.writeString(sub.resolve("leaf.md"), "leaf");
+        Files.createSymbolicLink(sub.resolve("up"), Path.of("..")); // sub/up -> docs: a loop
+        Files.createSymbolicLink(docs.resolve("dangling.md"), docs.resolve("missing.md"));
+
+        Listing followed = FileLoader.builder().followLinks(true).build().list(docs);
+        assertThat(ids(docs, followed)).containsExactly("link.txt", "linked/secret.txt", "real.txt", "sub/leaf.md");
+        assertThat(followed.problems()).extracting(LoadException::source)
+                .containsExactly(docs.resolve("dangling.md").toString(), sub.resolve("up").toString());
+        assertThat(followed.problems()).allSatisfy(p -> {
+            assertThat(p.problem()).isEqualTo(DocumentProblem.UNREADABLE);
+            assertThat(p.getMessage()).contains(p.source());
+        });
+        assertThat(followed.problems().get(0).getMessage()).contains("dangling");
+        assertThat(followed.problems().get(1).getMessage()).contains("loop");
+        FileLoader following = FileLoader.builder().followLinks(true).build();
+        assertThat(following.load(docs, docs.resolve("link.txt")).text()).isEqualTo("outside the ingested folder");
+
+        // by default links are neither listed nor reported, and loading one is refused
+        Listing plain = loader.list(docs);
+        assertThat(ids(docs, plain)).containsExactly("real.txt", "sub/leaf.md");
+        assertThat(plain.problems()).isEmpty();
+        LoadException refused = loadFails(docs.resolve("link.txt"));
+        assertThat(refused.problem()).isEqualTo(DocumentProblem.UNREADABLE);
+        assertThat(refused.getMessage()).contains("symbolic link");
+    }
+
+    @Test
+    void aRootThatIsALinkIsWalkedWithPathsUnderTheLink() throws IOException {
+        write("real/a.md", "a");
+        write("real/sub/b.txt", "b");
+        Path link = Files.createSymbolicLink(root.resolve("link"), root.resolve("real"));
+        Listing listing = loader.list(link);
+        assertThat(listing.files()).containsExactly(link.resolve("a.md"), link.resolve("sub/b.txt"));
+        assertThat(loader.load(link, listing.files().get(1)).id()).isEqualTo("sub/b.txt");
+    }
+
+    @Test
+    void documentIdsAreStableAcrossRunsAndARenamedRoot() throws IOException {
+        Path first = root.resolve("first");
+        for (String name : List.of("a.md", "docs/b.txt", "docs/deeper/c.html")) {
+            Path file = first.resolve(name);
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, "<p>text of " + name + "</p>");
+        }
+        Map<String, String> run1 = loadAll(first);
+        assertThat(run1).containsOnlyKeys("a.md", "docs/b.txt", "docs/deeper/c.html");
+        assertThat(loadAll(first)).as("a second run").isEqualTo(run1);
+        Path renamed = Files.move(first, root.resolve("renamed"));
+        assertThat(loadAll(renamed)).as("the same tree under another name").isEqualTo(run1);
+        assertThat(loadAll(root.resolve("renamed/../renamed"))).as("another spelling of the root").isEqualTo(run1);
+    }
+
+    /** Document id to text for every file listed under {@code folder}. */
+    private Map<String, String> loadAll(Path folder) throws IOException {
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (Path file : loader.list(folder).files()) {
+            Document doc = loader.load(folder, file);
+            out.put(doc.id(), doc.text());
+        }
+        return out;
+    }
+
+    @Test
+    void aFileReplacedByALinkOrAFolderAfterListingIsUnreadable() throws IOException {
+        Path a = write("a.txt", "a");
+        Path b = write("b.txt", "b");
+        assertThat(loader.list(root).files()).containsExactly(a, b);
+        Files.delete(a);
+        Files.createSymbolicLink(a, root.resolve("nowhere.txt"));
+        Files.delete(b);
+        Files.createDirectory(b);
+        assertThat(loadFails(a).problem()).isEqualTo(DocumentProblem.UNREADABLE);
+        assertThat(loadFails(b).problem()).isEqualTo(DocumentProblem.UNREADABLE);
+        FileLoader following = FileLoader.builder().followLinks(true).build();
+        LoadException dangling = loadFails(following, a);
+        assertThat(dangling.problem()).isEqualTo(DocumentProblem.UNREADABLE);
+        assertThat(dangling).hasCauseInstanceOf(NoSuchFileException.class);
+    }
+
+    // ---------------------------------------------------------------- load: charsets
+
+    private Document loadBytes(String name, byte[] bytes) throws IOException {
+        return loader.load(root, write(name, bytes));
+    }
+
+    @Test
+    void plainAsciiAndValidUtf8AreUtf8WithNothingReplaced() throws IOException {
+        Document ascii = loadBytes("ascii.txt", "just ascii".getBytes(StandardCharsets.US_ASCII));
+        assertThat(ascii.metadata()).containsEntry("charset", "UTF-8").doesNotContainKey("invalid_bytes");
+        Document utf8 = loadBytes("utf8.txt", "café, 世界 😀".getBytes(StandardCharsets.UTF_8));
+        assertThat(utf8.text()).isEqualTo("café, 世界 😀");
+        assertThat(utf8.metadata()).containsEntry("charset", "UTF-8").doesNotContainKey("invalid_bytes");
+    }
+
+    @Test
+    void aUtf8ByteOrderMarkDecidesUtf8() throws IOException {
+        byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+        Document doc = loadBytes("bom.txt", concat(bom, "caf\u00e9".getBytes(StandardCharsets.UTF_8)));
+        assertThat(doc.text()).isEqualTo("caf\u00e9");
+        assertThat(doc.metadata()).containsEntry("charset", "UTF-8").doesNotContainKey("invalid_bytes");
+    }
+
+    @Test
+    void utf16ByteOrderMarksDecideTheByteOrder() throws IOException {
+        String content = "Grüße, 世界 😀";
+        Document be = loadBytes("be.txt", concat(new byte[] {(byte) 0xFE, (byte) 0xFF}, content.getBytes(StandardCharsets.UTF_16BE)));
+        Document le = loadBytes("le.txt", concat(new byte[] {(byte) 0xFF, (byte) 0xFE}, content.getBytes(StandardCharsets.UTF_16LE)));
+        assertThat(be.text()).isEqualTo(content);
+        assertThat(le.text()).isEqualTo(content);
+        assertThat(be.metadata()).containsEntry("charset", "UTF-16BE").doesNotContainKey("invalid_bytes");
+        assertThat(le.metadata()).containsEntry("charset", "UTF-16LE").doesNotContainKey("invalid_bytes");
+        // an unpaired surrogate (2 bytes) and an odd trailing byte are replaced and counted
+        byte[] damaged = concat(new byte[] {(byte) 0xFF, (byte) 0xFE}, "ok ".getBytes(StandardCharsets.UTF_16LE),
+                new byte[] {0x00, (byte) 0xD8}, " end".getBytes(StandardCharsets.UTF_16LE), new byte[] {'x'});
+        Document bad = loadBytes("bad16.txt", damaged);
+        assertThat(bad.text()).isEqualTo("ok \uFFFD end\uFFFD");
+        assertThat(bad.metadata()).containsEntry("charset", "UTF-16LE").containsEntry("invalid_bytes", "3");
+    }
+
+    @Test
+    void utf32ByteOrderMarksAreHonoured() throws IOException {
+        String content = "Grüße 😀";
+        Document be = loadBytes("be32.txt", concat(new byte[] {0, 0, (byte) 0xFE, (byte) 0xFF}, content.getBytes("UTF-32BE")));
+        Document le = loadBytes("le32.txt", concat(new byte[] {(byte) 0xFF, (byte) 0xFE, 0, 0}, content.getBytes("UTF-32LE")));
+        assertThat(be.text()).isEqualTo(content);
+        assertThat(le.text()).isEqualTo(content);
+        assertThat(be.metadata()).containsEntry("charset", "UTF-32BE");
+        assertThat(le.metadata()).containsEntry("charset", "UTF-32LE");
+    }
+
+    @Test
+    void utf16WithoutAByteOrderMarkIsNotGuessed() throws IOException {
+        LoadException e = loadFails(write("unmarked.txt", "plain words".getBytes(StandardCharsets.UTF_16BE)));
+        assertThat(e.problem()).isEqualTo(DocumentProblem.BINARY);
+        assertThat(e.getMessage()).contains("byte-order mark");
+    }
+
+    @Test
+    void bytesWithoutAnyValidUtf8SequenceAreWindows1252() throws IOException {
+        Document latin1 = loadBytes("latin1.txt", "caf\u00e9 cr\u00e8me br\u00fbl\u00e9e, \u00a9 1999".getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(latin1.text()).isEqualTo("café crème brûlée, © 1999");
+        assertThat(latin1.metadata()).containsEntry("charset", "windows-1252").doesNotContainKey("invalid_bytes");
+        // 0x80-0x9F are windows-1252 punctuation, not Latin-1's C1 controls
+        Document quotes = loadBytes("quotes.txt", new byte[] {(byte) 0x93, 'h', 'i', (byte) 0x94, ' ', (byte) 0x80, '5', ' ', (byte) 0x97});
+        assertThat(quotes.text()).isEqualTo("\u201chi\u201d \u20ac5 \u2014");
+        // the five bytes windows-1252 leaves undefined are replaced and counted
+        Document undefined = loadBytes("undefined.txt", new byte[] {'a', (byte) 0x81, 'b', (byte) 0x9D, (byte) 0xE9});
+        assertThat(undefined.text()).isEqualTo("a\uFFFDb\uFFFD\u00e9");
+        assertThat(undefined.metadata()).containsEntry("charset", "windows-1252").containsEntry("invalid_bytes", "2");
+    }
+
+    @Test
+    void damagedUtf8IsRepairedAndCounted() throws IOException {
+        // "Grüße" proves the file is UTF-8; C3 '(' , a lone FF and a cut-off 3-byte sequence are damage
+        byte[] bytes = concat("Grüße caf".getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xC3, '('},
+                " x ".getBytes(StandardCharsets.US_ASCII), new byte[] {(byte) 0xFF}, " y ".getBytes(StandardCharsets.US_ASCII),
+                new byte[] {(byte) 0xE2, (byte) 0x82});
+        Document doc = loadBytes("damaged.txt", bytes);
+        assertThat(doc.text()).isEqualTo("Grüße caf\uFFFD( x \uFFFD y \uFFFD");
+        assertThat(doc.metadata()).containsEntry("charset", "UTF-8").containsEntry("invalid_bytes", "4");
+    }
+
+    @Test
+    void decodingFactsOverrideALoadersMetadata() throws IOException {
+        FileLoader custom = FileLoader.builder()
+                .loader("txt", (id, source, name, content) -> new Document(id, source, name, content,
+                        Map.of("charset", "ebcdic", "invalid_bytes", "99", "type", "custom")))
+                .build();
+        Document doc = custom.load(root, write("a.txt", "fine"));
+        assertThat(doc.metadata()).containsEntry("charset", "UTF-8").containsEntry("type", "custom")
+                .doesNotContainKey("invalid_bytes");
+    }
+
     // ---------------------------------------------------------------- builder and custom loaders
 
     @Test
@@ -279,7 +527,7 @@ class FileLoaderTest {
                 .build();
         Path csv = write("data/t.Csv", "a,b\n1,2\n");
         assertThat(custom.supports(csv)).isTrue();
-        assertThat(custom.list(root)).containsExactly(csv);
+        assertThat(custom.list(root).files()).containsExactly(csv);
         Document doc = custom.load(root, csv);
         assertThat(doc.id()).isEqualTo("data/t.Csv");
         assertThat(doc.title()).isEqualTo("table t.Csv");
@@ -501,6 +749,6 @@ class FileLoaderTest {
         String content = "---\nJust a rule, then text.\n";
         Document doc = load("rule.md", content);
         assertThat(doc.text()).isEqualTo(content);
-        assertThat(doc.metadata()).containsOnlyKeys("type");
+        assertThat(doc.metadata()).containsOnlyKeys("type", "charset");
     }
 }
