@@ -22,7 +22,9 @@ import java.util.stream.Stream;
 
 /**
  * Finds the files under a folder that DocRag can load and turns each into a {@link Document},
- * choosing a {@link DocumentLoader} by file extension. Immutable and thread-safe.
+ * choosing a {@link DocumentLoader} by file extension. Immutable and thread-safe. Standard types:
+ * text (.txt), Markdown (.md, .markdown), HTML (.html, .htm) and PDF (.pdf, from the file's bytes,
+ * with page spans in {@link Document#pages()}).
  *
  * <p>Guarantees: a document's id is its path relative to the ingested root with '/' separators,
  * so re-ingesting the same folder addresses the same documents on every platform; every failure
@@ -35,6 +37,8 @@ public final class FileLoader {
     public static final long DEFAULT_MAX_FILE_BYTES = 16L << 20;
     /** The largest file that fits in one byte array, whatever the configured limit. */
     private static final long MAX_READABLE_BYTES = Integer.MAX_VALUE - 8;
+    /** Stateless, so one serves every FileLoader. */
+    private static final PdfLoader PDF = new PdfLoader();
 
     private final Map<String, DocumentLoader> loaders;
     private final long maxFileBytes;
@@ -44,7 +48,7 @@ public final class FileLoader {
         this.maxFileBytes = b.maxFileBytes;
     }
 
-    /** Text (.txt), Markdown (.md, .markdown) and HTML (.html, .htm), files up to 16 MiB. */
+    /** Text (.txt), Markdown (.md, .markdown), HTML (.html, .htm) and PDF (.pdf), files up to 16 MiB. */
     public static FileLoader standard() {
         return builder().build();
     }
@@ -53,9 +57,9 @@ public final class FileLoader {
         return new Builder();
     }
 
-    /** Whether a loader is registered for this file's extension. */
+    /** Whether a loader is registered for this file's extension, or it is a PDF (built in). */
     public boolean supports(Path file) {
-        return loaders.containsKey(extension(file));
+        return loaders.containsKey(extension(file)) || PdfLoader.EXTENSION.equals(extension(file));
     }
 
     /**
@@ -100,6 +104,9 @@ public final class FileLoader {
     public Document load(Path root, Path file) {
         String source = file.toString();
         DocumentLoader loader = loaders.get(extension(file));
+        if (loader == null && PdfLoader.EXTENSION.equals(extension(file))) {
+            return loadPdf(root, file, source);
+        }
         if (loader == null) {
             throw new LoadException(source, DocumentProblem.UNSUPPORTED, "no loader for extension '" + extension(file) + "'");
         }
@@ -120,6 +127,36 @@ public final class FileLoader {
             throw new LoadException(source, DocumentProblem.EMPTY, "no text left after extraction");
         }
         return doc;
+    }
+
+    /**
+     * PDFs are binary: they get the file's bytes, never decoded text. A loader a host registers
+     * for "pdf" takes precedence and gets decoded text like any other.
+     */
+    private Document loadPdf(Path root, Path file, String source) {
+        return PDF.load(documentId(root, file), source, file.getFileName().toString(), readBytes(file, source));
+    }
+
+    /** The file's bytes under the same size cap and empty-file rule as text. */
+    private byte[] readBytes(Path file, String source) {
+        byte[] bytes;
+        try {
+            long limit = Math.min(maxFileBytes, MAX_READABLE_BYTES);
+            long size = Files.size(file);
+            if (size > limit) {
+                throw tooLarge(source, size, limit);
+            }
+            bytes = Files.readAllBytes(file);
+            if (bytes.length > limit) {
+                throw tooLarge(source, bytes.length, limit);
+            }
+        } catch (IOException e) {
+            throw new LoadException(source, DocumentProblem.UNREADABLE, describe(e), e);
+        }
+        if (bytes.length == 0) {
+            throw new LoadException(source, DocumentProblem.EMPTY, "the file has 0 bytes");
+        }
+        return bytes;
     }
 
     private String readText(Path file, String source) {
