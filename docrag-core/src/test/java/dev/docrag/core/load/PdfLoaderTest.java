@@ -227,14 +227,25 @@ class PdfLoaderTest {
     }
 
     @Test
-    void aTruncatedPdfIsMalformed() throws IOException {
+    void aPdfCutBeforeItsPageTreeIsMalformed() throws IOException {
         byte[] whole = pdf("First page text.", "Second page text.", "Third page text.");
         Path file = write("truncated.pdf", Arrays.copyOf(whole, whole.length * 6 / 10));
 
-        // PDFBox's lenient parser rebuilds the cross-reference table by scanning, but the page
-        // tree of a file cut at 60% is gone (it is written after the pages' content)
+        // PDFBox writes the page tree after the pages' content; without it there is nothing to read
         LoadException e = loadFails(file);
         assertThat(e.problem()).isEqualTo(DocumentProblem.MALFORMED);
+        assertThat(e.getMessage()).contains("Page tree");
+    }
+
+    @Test
+    void aPdfCutAfterItsPagesLoadsEveryPage() throws IOException {
+        byte[] whole = pdf("First page text.", "Second page text.", "Third page text.");
+        Path file = write("tail-cut.pdf", Arrays.copyOf(whole, whole.length * 9 / 10));
+
+        // the end of the file (cross-reference data, trailer) is gone; PDFBox's lenient parser finds the objects by scanning
+        Document doc = loader.load(root, file);
+        assertThat(doc.text()).isEqualTo("First page text.\n\nSecond page text.\n\nThird page text.");
+        assertThat(doc.pages()).extracting(Page::number).containsExactly(1, 2, 3);
     }
 
     @Test
