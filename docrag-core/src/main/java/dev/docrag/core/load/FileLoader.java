@@ -37,7 +37,7 @@ public final class FileLoader {
     public static final long DEFAULT_MAX_FILE_BYTES = 16L << 20;
     /** The largest file that fits in one byte array, whatever the configured limit. */
     private static final long MAX_READABLE_BYTES = Integer.MAX_VALUE - 8;
-    /** Stateless, so one serves every FileLoader. */
+    /** Immutable, so one serves every FileLoader. */
     private static final PdfLoader PDF = new PdfLoader();
 
     private final Map<String, DocumentLoader> loaders;

@@ -12,7 +12,7 @@ import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
 import org.apache.pdfbox.text.PDFTextStripper;
 
 import java.io.IOException;
-import java.io.StringWriter;
+import java.io.Writer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -37,7 +37,9 @@ import java.util.Map;
  *
  * <p>Memory: the caller holds the file's bytes (capped by {@link FileLoader}); PDFBox's scratch
  * buffers spill to temporary files beyond {@link #SCRATCH_MEMORY_BYTES}, and the document is
- * closed (temporary files deleted) before {@link #load} returns. Stateless and thread-safe.
+ * closed (temporary files deleted) before {@link #load} returns; extracted text over
+ * {@link #DEFAULT_MAX_TEXT_CHARS} (or the configured cap) fails as {@link DocumentProblem#TOO_LARGE}.
+ * Immutable and thread-safe.
  */
 final class PdfLoader {
     /** The extension {@link FileLoader} routes here, with the raw bytes rather than decoded text. */
@@ -45,7 +47,27 @@ final class PdfLoader {
     /** Scratch data kept in memory per document before PDFBox spills to a temporary file. */
     static final long SCRATCH_MEMORY_BYTES = 4L << 20;
 
+    /**
+     * 32 Mi characters, several thousand dense pages: a cap on extracted text, because a small file
+     * of compressed content streams can expand to far more text than its size suggests.
+     */
+    static final int DEFAULT_MAX_TEXT_CHARS = 32 << 20;
+
     private static final String PAGE_SEPARATOR = "\n\n";
+
+    private final int maxTextChars;
+
+    PdfLoader() {
+        this(DEFAULT_MAX_TEXT_CHARS);
+    }
+
+    /** @param maxTextChars more extracted text than this fails the document as {@link DocumentProblem#TOO_LARGE} */
+    PdfLoader(int maxTextChars) {
+        if (maxTextChars <= 0) {
+            throw new IllegalArgumentException("maxTextChars must be positive, got " + maxTextChars);
+        }
+        this.maxTextChars = maxTextChars;
+    }
 
     /**
      * Turns a PDF's bytes into a document.
@@ -56,7 +78,7 @@ final class PdfLoader {
     Document load(String id, String source, String name, byte[] bytes) {
         // mixed: small files never touch the disk, large ones cannot hold unbounded heap
         try (PDDocument pdf = Loader.loadPDF(bytes, "", null, null, MemoryUsageSetting.setupMixed(SCRATCH_MEMORY_BYTES).streamCache)) {
-            return extract(pdf, id, source, name);
+            return extract(pdf, id, source, name, maxTextChars);
         } catch (LoadException e) {
             throw e;
         } catch (InvalidPasswordException e) {
@@ -70,16 +92,17 @@ final class PdfLoader {
         }
     }
 
-    private static Document extract(PDDocument pdf, String id, String source, String name) throws IOException {
+    private static Document extract(PDDocument pdf, String id, String source, String name, int maxTextChars)
+            throws IOException {
         int pageCount = pdf.getNumberOfPages();
         PageRecorder stripper = new PageRecorder();
-        StringWriter raw = new StringWriter();
+        BoundedWriter raw = new BoundedWriter(source, maxTextChars);
         stripper.writeText(pdf, raw);
 
-        StringBuilder text = new StringBuilder(raw.getBuffer().length());
+        StringBuilder text = new StringBuilder(raw.text.length());
         List<Page> pages = new ArrayList<>();
         for (RawPage p : stripper.pages) {
-            String pageText = raw.getBuffer().substring(p.start(), p.end()).strip();
+            String pageText = raw.text.substring(p.start(), p.end()).strip();
             if (pageText.isEmpty()) {
                 continue;
             }
@@ -137,19 +160,56 @@ final class PdfLoader {
         }
 
         @Override
-        protected void startPage(PDPage page) throws IOException {
-            output.flush();
+        protected void startPage(PDPage page) {
             pageStart = length();
         }
 
         @Override
-        protected void endPage(PDPage page) throws IOException {
-            output.flush();
+        protected void endPage(PDPage page) {
             pages.add(new RawPage(getCurrentPageNo(), pageStart, length()));
         }
 
         private int length() {
-            return ((StringWriter) output).getBuffer().length();
+            return ((BoundedWriter) output).text.length();
+        }
+    }
+
+    /** The stripper's output, unbuffered (so lengths are exact at page boundaries) and capped. */
+    private static final class BoundedWriter extends Writer {
+        final StringBuilder text = new StringBuilder();
+        private final String source;
+        private final int maxChars;
+
+        BoundedWriter(String source, int maxChars) {
+            this.source = source;
+            this.maxChars = maxChars;
+        }
+
+        @Override
+        public void write(char[] chars, int offset, int length) {
+            ensureRoom(length);
+            text.append(chars, offset, length);
+        }
+
+        @Override
+        public void write(String str, int offset, int length) {
+            ensureRoom(length);
+            text.append(str, offset, offset + length);
+        }
+
+        private void ensureRoom(int length) {
+            if (length > maxChars - text.length()) {
+                throw new LoadException(source, DocumentProblem.TOO_LARGE,
+                        "the PDF's text is over the limit of " + maxChars + " characters");
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
         }
     }
 }

@@ -282,6 +282,17 @@ class PdfLoaderTest {
         return copy;
     }
 
+    @Test
+    void extractedTextOverTheCapIsTooLarge() throws IOException {
+        byte[] bytes = pdf("Forty characters of text on page one....", "And forty more characters on page two...");
+        PdfLoader capped = new PdfLoader(60);
+
+        LoadException e = catchThrowableOfType(LoadException.class, () -> capped.load("big.pdf", "src/big.pdf", "big.pdf", bytes));
+        assertThat(e.problem()).isEqualTo(DocumentProblem.TOO_LARGE);
+        assertThat(e.getMessage()).startsWith("src/big.pdf: ").contains("60 characters");
+        assertThat(new PdfLoader(100).load("big.pdf", "src/big.pdf", "big.pdf", bytes).pages()).hasSize(2);
+    }
+
     // ---------------------------------------------------------------- a batch through FileLoader
 
     @Test
