@@ -19,6 +19,8 @@ public enum DocumentProblem {
     UNSUPPORTED,
     /** The file is of a known type but its content could not be parsed. */
     MALFORMED,
+    /** The file is encrypted and cannot be read without its password (a PDF with a user password). */
+    ENCRYPTED,
     /** The file is larger than the configured cap. */
     TOO_LARGE,
     /** The embedding model failed on the document's chunks. */

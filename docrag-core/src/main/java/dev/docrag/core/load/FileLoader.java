@@ -31,7 +31,9 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * Finds the files under a folder that DocRag can load and turns each into a {@link Document},
- * choosing a {@link DocumentLoader} by file extension. Immutable and thread-safe.
+ * choosing a {@link DocumentLoader} by file extension. Immutable and thread-safe. Standard types:
+ * text (.txt), Markdown (.md, .markdown), HTML (.html, .htm) and PDF (.pdf, from the file's bytes,
+ * with page spans in {@link Document#pages()}).
  *
  * <p>Guarantees: a document's id is its path relative to the ingested root with '/' separators,
  * so re-ingesting the same folder addresses the same documents on every platform; every failure
@@ -65,6 +67,8 @@ public final class FileLoader {
     public static final String CHARSET = "charset";
     /** Metadata key, present only when positive: bytes that did not decode and were replaced by U+FFFD. */
     public static final String INVALID_BYTES = "invalid_bytes";
+    /** Immutable, so one serves every FileLoader. */
+    private static final PdfLoader PDF = new PdfLoader();
 
     private final Map<String, DocumentLoader> loaders;
     private final long maxFileBytes;
@@ -82,7 +86,7 @@ public final class FileLoader {
         this.followLinks = b.followLinks;
     }
 
-    /** Text (.txt), Markdown (.md, .markdown) and HTML (.html, .htm), files up to 16 MiB. */
+    /** Text (.txt), Markdown (.md, .markdown), HTML (.html, .htm) and PDF (.pdf), files up to 16 MiB. */
     public static FileLoader standard() {
         return builder().build();
     }
@@ -91,9 +95,9 @@ public final class FileLoader {
         return new Builder();
     }
 
-    /** Whether a loader is registered for this file's extension. */
+    /** Whether a loader is registered for this file's extension, or it is a PDF (built in). */
     public boolean supports(Path file) {
-        return loaders.containsKey(extension(file));
+        return loaders.containsKey(extension(file)) || PdfLoader.EXTENSION.equals(extension(file));
     }
 
     /**
@@ -139,6 +143,9 @@ public final class FileLoader {
     public Document load(Path root, Path file) {
         String source = file.toString();
         DocumentLoader loader = loaders.get(extension(file));
+        if (loader == null && PdfLoader.EXTENSION.equals(extension(file))) {
+            return loadPdf(root, file, source);
+        }
         if (loader == null) {
             throw new LoadException(source, DocumentProblem.UNSUPPORTED, "no loader for extension '" + extension(file) + "'");
         }
@@ -170,6 +177,18 @@ public final class FileLoader {
             metadata.put(INVALID_BYTES, Long.toString(content.invalidBytes()));
         }
         return new Document(doc.id(), doc.source(), doc.title(), doc.text(), metadata, doc.sections(), doc.pages());
+    }
+
+    /**
+     * PDFs are binary: they get the file's bytes, never decoded text. A loader a host registers
+     * for "pdf" takes precedence and gets decoded text like any other.
+     */
+    private Document loadPdf(Path root, Path file, String source) {
+        byte[] bytes = readBytes(file, source);
+        if (bytes.length == 0) {
+            throw new LoadException(source, DocumentProblem.EMPTY, "the file has 0 bytes");
+        }
+        return PDF.load(documentId(root, file), source, file.getFileName().toString(), bytes);
     }
 
     private TextDecoder.Decoded readText(Path file, String source) {

@@ -136,10 +136,10 @@ class FileLoaderTest {
 
     @Test
     void supportsTheStandardExtensionsInAnyCase() {
-        for (String name : List.of("a.txt", "a.md", "a.markdown", "a.html", "a.htm", "A.TXT", "b.Md", "c.HTML")) {
+        for (String name : List.of("a.txt", "a.md", "a.markdown", "a.html", "a.htm", "A.TXT", "b.Md", "c.HTML", "a.pdf", "d.PDF")) {
             assertThat(loader.supports(Path.of(name))).as(name).isTrue();
         }
-        for (String name : List.of("a.pdf", "a.png", "txt", "a.txt.bak", "a.", "a")) {
+        for (String name : List.of("a.png", "a.pdf.bak", "pdf", "txt", "a.txt.bak", "a.", "a")) {
             assertThat(loader.supports(Path.of(name))).as(name).isFalse();
         }
     }
