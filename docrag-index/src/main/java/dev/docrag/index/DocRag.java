@@ -161,7 +161,7 @@ public final class DocRag implements AutoCloseable {
                     DocumentInput input;
                     try {
                         input = new DocumentInput(tenant, doc.id(), doc.source(), doc.title(), doc.text(),
-                                new HashMap<>(doc.metadata()), Set.of());
+                                new HashMap<>(doc.metadata()), Set.of(), doc.sections(), doc.pages());
                     } catch (IllegalArgumentException e) {
                         throw new DocumentFailure(DocumentProblem.MALFORMED, e.getMessage(), e);
                     }
@@ -356,7 +356,7 @@ public final class DocRag implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new DocumentFailure(DocumentProblem.INDEXING, e.getMessage(), e);
         }
-        List<Chunk> chunks = chunker.chunk(new Document(doc.id(), doc.source(), doc.title(), doc.text(), Map.of()));
+        List<Chunk> chunks = chunker.chunk(doc.toDocument());
         List<float[]> vectors;
         try {
             vectors = embedder.embedDocuments(chunks.stream().map(Chunk::text).toList());
@@ -534,6 +534,9 @@ public final class DocRag implements AutoCloseable {
             new TreeMap<>(doc.metadata()).forEach((name, value) ->
                     parts.add(name + "=" + DocumentInput.typeOf(value) + ":" + value));
             parts.add("groups=" + new TreeSet<>(doc.accessGroups()));
+            // structure decides where chunks are cut and what they carry
+            doc.sections().forEach(sec -> parts.add("section=" + sec.start() + ":" + sec.end() + ":" + sec.headings()));
+            doc.pages().forEach(p -> parts.add("page=" + p.number() + ":" + p.start() + ":" + p.end()));
             for (String part : parts) {
                 sha.update(part.getBytes(StandardCharsets.UTF_8));
                 sha.update((byte) 0);

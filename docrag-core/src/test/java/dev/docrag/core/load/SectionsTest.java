@@ -54,8 +54,8 @@ class SectionsTest {
         assertThat(crumbs(doc)).containsExactly(
                 "Tutorial",
                 "Tutorial > Errors",
-                "Tutorial > Errors > Handling Exceptions",
-                "Tutorial > Errors > Handling Exceptions > Deeper",
+                "Tutorial > Handling Exceptions", // a setext '---' underline is level 2
+                "Tutorial > Handling Exceptions > Deeper",
                 "Tutorial > Classes");
         List<String> spans = spans(doc);
         assertThat(spans.get(0)).startsWith("# Tutorial").endsWith("Intro.\n\n");
