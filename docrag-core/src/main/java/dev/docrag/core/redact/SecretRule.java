@@ -1,6 +1,7 @@
 package dev.docrag.core.redact;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Locale;
@@ -31,9 +32,9 @@ public enum SecretRule {
      * base64 characters but no END line (a truncated paste) is redacted up to the last body line;
      * a header followed by no key material (documentation of the format) is left alone.
      */
-    PRIVATE_KEY("private-key", null, 0),
+    PRIVATE_KEY("private-key", null, 0, "-----BEGIN "),
     /** An AWS access key id: {@code AKIA} (long-term) or {@code ASIA} (temporary) and 16 upper-case letters or digits. */
-    AWS_ACCESS_KEY("aws-access-key", "(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])", 0),
+    AWS_ACCESS_KEY("aws-access-key", "(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])", 0, "AKIA", "ASIA"),
     /**
      * An AWS secret access key (40 base64 characters), recognised only by its name: {@code
      * aws_secret_access_key = ...}, {@code AWS_SECRET_ACCESS_KEY=...}, {@code "SecretAccessKey": "..."}.
@@ -41,34 +42,35 @@ public enum SecretRule {
      */
     AWS_SECRET_KEY("aws-secret-key",
             "(?i:(?:aws_?)?secret_?access_?key|aws_?secret_?key)[\"']?[ \\t]{0,8}+(?::=|=>|[:=])[ \\t]{0,8}+[\"']?"
-                    + "([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])", 1),
+                    + "([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])", 1, "ecret", "ECRET"),
     /** A Google Cloud API key: {@code AIza} and 35 URL-safe characters. */
-    GCP_API_KEY("gcp-api-key", "(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])", 0),
+    GCP_API_KEY("gcp-api-key", "(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])", 0, "AIza"),
     /**
      * A GitHub token: {@code ghp_}, {@code gho_}, {@code ghu_}, {@code ghs_} or {@code ghr_} and at
      * least 36 letters or digits, or a fine-grained {@code github_pat_...}.
      */
     GITHUB_TOKEN("github-token",
-            "(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}+|github_pat_[A-Za-z0-9_]{22,247}+)(?![A-Za-z0-9_])", 0),
+            "(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}+|github_pat_[A-Za-z0-9_]{22,247}+)(?![A-Za-z0-9_])", 0,
+            "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
     /** A Slack token: {@code xoxb-}, {@code xoxa-}, {@code xoxp-}, {@code xoxr-} or {@code xoxs-}, digits, and more. */
-    SLACK_TOKEN("slack-token", "(?<![A-Za-z0-9_-])xox[baprs]-[0-9]{1,20}+-[0-9A-Za-z-]{8,250}+(?![0-9A-Za-z-])", 0),
+    SLACK_TOKEN("slack-token", "(?<![A-Za-z0-9_-])xox[baprs]-[0-9]{1,20}+-[0-9A-Za-z-]{8,250}+(?![0-9A-Za-z-])", 0, "xox"),
     /**
      * A JSON Web Token: three (or, for JWE, five) base64url parts separated by dots, whose first
      * part decodes to a JSON object naming {@code alg} or {@code enc}.
      */
-    JWT("jwt", "(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}+\\.[A-Za-z0-9_-]{5,}+\\.[A-Za-z0-9_-]{5,}+(?:\\.[A-Za-z0-9_-]++){0,2}+", 0),
+    JWT("jwt", "(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}+\\.[A-Za-z0-9_-]{5,}+\\.[A-Za-z0-9_-]{5,}+(?:\\.[A-Za-z0-9_-]++){0,2}+", 0, "eyJ"),
     /**
      * The token after {@code bearer} (as in {@code Authorization: Bearer <token>}): at least 16
      * RFC 6750 token characters including a digit and a letter, so that prose ("the bearer token
      * is ...") and placeholders ({@code Bearer YOUR_TOKEN}) stay. Only the token is replaced.
      */
-    BEARER_TOKEN("bearer-token", "(?<![A-Za-z0-9_])(?i:bearer)[ \\t]++([A-Za-z0-9._~+/-]{16,}+=*+)", 1),
+    BEARER_TOKEN("bearer-token", "(?<![A-Za-z0-9_])(?i:bearer)[ \\t]++([A-Za-z0-9._~+/-]{16,}+=*+)", 1, "earer", "EARER"),
     /**
      * The password of a URL's user information ({@code scheme://user:password@host}); user, host
      * and everything else stay. Template references ({@code ${DB_PASSWORD}}) are left alone.
      */
     URL_PASSWORD("url-password",
-            "(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}+://[^\\s:/?#@\\[\\]\"'<>]{1,256}+:([^\\s/?#@\"'<>]{1,256}+)@", 1),
+            "(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}+://[^\\s:/?#@\\[\\]\"'<>]{1,256}+:([^\\s/?#@\"'<>]{1,256}+)@", 1, "://"),
     /**
      * The value of an assignment ({@code key = value}, {@code key: value}, {@code "key": "value"},
      * {@code --key=value}) whose key names a secret (password, passwd, pwd, secret, token, api key,
@@ -78,7 +80,7 @@ public enum SecretRule {
      * call or index bracket. Only the value is replaced.
      */
     HIGH_ENTROPY_ASSIGNMENT("high-entropy-assignment",
-            "(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.-]{0,63}+)[\"']?[ \\t]{0,8}+(?::=|=>|[:=])[ \\t]{0,8}+([\"'`]?)"
+            "(?<![A-Za-z0-9_.-])-{0,2}+([A-Za-z_][A-Za-z0-9_.-]{0,63}+)[\"']?[ \\t]{0,8}+(?::=|=>|[:=])[ \\t]{0,8}+([\"'`]?)"
                     + "([^\\s\"'`,;()\\[\\]{}<>]{12,512}+)(?![(\\[{<])\\2", 3);
 
     /**
@@ -99,11 +101,18 @@ public enum SecretRule {
     private final String kind;
     private final Pattern pattern;
     private final int group;
+    /**
+     * Literals of which a text must contain one for the rule to match; none means no pre-check.
+     * For the case-insensitive names they are the tails in lower and upper case ("ecret" for
+     * secret and Secret), so only freak casings such as "sECRET" escape the pre-check.
+     */
+    private final String[] literals;
 
-    SecretRule(String kind, String regex, int group) {
+    SecretRule(String kind, String regex, int group, String... literals) {
         this.kind = kind;
         this.pattern = regex == null ? null : Pattern.compile(regex);
         this.group = group;
+        this.literals = literals;
     }
 
     /** The stable name of this kind of secret, e.g. {@code aws-access-key}. */
@@ -132,6 +141,11 @@ public enum SecretRule {
      * overlap; spans of different rules may, and {@link Redactor} resolves that by priority.
      */
     void find(String text, IntBinaryOperator sink) {
+        // String.indexOf is vectorised and most documents hold none of the literals, which spares
+        // them a regular-expression pass that costs a look-behind at every character.
+        if (literals.length > 0 && Arrays.stream(literals).noneMatch(text::contains)) {
+            return;
+        }
         if (this == PRIVATE_KEY) {
             findPrivateKeys(text, sink);
             return;
