@@ -587,8 +587,9 @@ public final class DocRag implements AutoCloseable {
          * one {@link IngestReport.Notice} per kind found ({@code redacted:<kind>}). Default: none
          * (off), because redaction rewrites the host's text and a host must choose that; use
          * {@link Redactor#standard()} for every rule. Documents indexed before redaction was
-         * enabled are rewritten when next ingested if they hold secrets; until Lucene merges
-         * their old segments (see {@link DocRag#forceMerge(int)}) the old bytes stay on disk.
+         * enabled are rewritten when next ingested if they hold secrets, but their old bytes may
+         * remain on disk in index segments not yet merged away (see {@link DocRag#forceMerge(int)})
+         * and in free pages of the catalog file.
          */
         public Builder redactor(Redactor redactor) {
             this.redactor = Objects.requireNonNull(redactor, "redactor");
