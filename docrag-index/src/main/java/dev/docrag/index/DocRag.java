@@ -66,6 +66,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *       path (see {@link SearchRequest}); a request cannot be built without a tenant scope.</li>
  *   <li>One bad document never stops a batch; it is reported in the {@link IngestReport} with a
  *       typed reason, and its previous version stays searchable.</li>
+ *   <li>With a {@link Builder#redactor(dev.docrag.core.redact.Redactor) redactor} (off by default),
+ *       the secrets it recognises are replaced before a document is hashed, chunked, embedded or
+ *       stored, and each replacement is counted in the {@link IngestReport}.</li>
  *   <li>The index records the embedding model that built it; opening it with another model fails
  *       with a {@link ModelMismatchException} naming both.</li>
  *   <li>{@link #close()} waits for running calls, then releases files, threads and, if DocRag
