@@ -162,9 +162,11 @@ public final class Chunker {
             int estimate = pieces.get(i).tokens;
             int j = i + 1;
             // a heading opens its unit: it may take what follows up to the hard maximum
-            int limit = i == 0 && unit.opensSection ? maxTokens : targetTokens;
-            while (j < pieces.size() && estimate + pieces.get(j).tokens - overhead <= limit
-                    && pieces.get(j).end - pieces.get(i).start <= maxChars) {
+            boolean heading = i == 0 && unit.opensSection;
+            int limit = heading ? maxTokens : targetTokens;
+            while (j < pieces.size() && pieces.get(j).end - pieces.get(i).start <= maxChars
+                    && (estimate + pieces.get(j).tokens - overhead <= limit
+                        || (heading && j == i + 1 && fitsStripped(text, pieces.get(i).start, pieces.get(j).end)))) {
                 estimate += pieces.get(j).tokens - overhead;
                 j++;
                 limit = targetTokens;
@@ -176,8 +178,8 @@ public final class Chunker {
                 if (span.start == span.end) {
                     break;
                 }
-                boolean counted = j - i == 1 && span.start == pieces.get(i).start && span.end == pieces.get(i).end;
-                int tokens = counted ? pieces.get(i).tokens : count(text, span.start, span.end, sharedMap(pieces, i, j));
+                // a single piece was counted without its surrounding white space already
+                int tokens = j - i == 1 ? pieces.get(i).tokens : count(text, span.start, span.end, sharedMap(pieces, i, j));
                 if (tokens <= maxTokens || j - i == 1) {
                     chunks.add(chunk(doc, chunks.size(), span.start, span.end, tokens, headingsAt(doc.sections(), span.end - 1)));
                     break;
@@ -186,6 +188,16 @@ public final class Chunker {
             }
             i = j;
         }
+    }
+
+    /**
+     * Whether text[start, end) without its surrounding white space fits: piece counts include the
+     * white space between paragraphs, which some tokenizers count, so for a heading and its first
+     * paragraph the estimate is checked against the exact count before they are parted.
+     */
+    private boolean fitsStripped(String text, int start, int end) {
+        Span span = strip(text, start, end);
+        return count(text, span.start, span.end, null) <= maxTokens;
     }
 
     /**
@@ -348,7 +360,9 @@ public final class Chunker {
         // every long document (and every long section) once more before its pieces are counted.
         int tokens = 0;
         if (end - start <= maxChars) {
-            tokens = count(text, start, end, map);
+            // the piece's own text, as a chunk would hold it: some counters count white space
+            Span core = strip(text, start, end);
+            tokens = core.start == core.end ? overhead : count(text, core.start, core.end, map);
             if (tokens <= maxTokens) {
                 out.add(new Piece(start, end, tokens, map));
                 return;
@@ -508,6 +522,7 @@ public final class Chunker {
         return new Span(start, end);
     }
 
+    /** A span of text and the token count of the span without its surrounding white space. */
     private record Piece(int start, int end, int tokens, TokenMap map) {
     }
 

@@ -120,6 +120,7 @@ class ChunkerTest {
 
     // ---------------------------------------------------------------- random documents
 
+    private static final java.util.regex.Pattern PARAGRAPH = java.util.regex.Pattern.compile("\\n\\p{javaWhitespace}*\\n");
     private static final String WHITESPACE = " \t\n\r\u000B\f\u3000\u2028\u2003";
     private static final String[] SCRIPTS = {
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
@@ -701,6 +702,7 @@ class ChunkerTest {
         Random r = random("chunksStayInsideTheirSection" + counter);
         int withHeadings = 0;
         int wholeBlocks = 0;
+        int headingWithParagraph = 0;
         for (int d = 0; d < DOCS / 4; d++) {
             int max = 6 + r.nextInt(r.nextBoolean() ? 30 : 300);
             int target = 3 + r.nextInt(max - 2);
@@ -726,6 +728,36 @@ class ChunkerTest {
                 }
                 withHeadings += c.headings().isEmpty() ? 0 : 1;
             }
+            // a heading stays with its first paragraph when the two fit in a chunk
+            for (int k = 0; k < sections.size(); k++) {
+                Section sec = sections.get(k);
+                String text = doc.text();
+                int headingEnd = text.indexOf('\n', sec.start());
+                int body = headingEnd;
+                while (body >= 0 && body < sec.end() && Character.isWhitespace(text.charAt(body))) {
+                    body++;
+                }
+                if (headingEnd < 0 || body >= sec.end() || text.startsWith("```", body)
+                        || (k > 0 && headingOnly(doc, sections.get(k - 1)))) {
+                    continue;
+                }
+                java.util.regex.Matcher m = PARAGRAPH.matcher(text).region(body, sec.end());
+                int paragraphEnd = m.find() ? m.start() : sec.end();
+                while (Character.isWhitespace(text.charAt(paragraphEnd - 1))) {
+                    paragraphEnd--;
+                }
+                String together = text.substring(sec.start(), paragraphEnd);
+                if (counter.applyAsInt(together) <= max && together.length() <= CHARS_PER_TOKEN * max) {
+                    int from = sec.start();
+                    int to = paragraphEnd;
+                    assertThat(chunks).as("%s: section %d's heading and first paragraph [%d, %d) fit together: %s", context, k,
+                                    from, to, chunks.stream().filter(c -> c.end() > from - 50 && c.start() < to + 50)
+                                            .map(c -> "[" + c.start() + "," + c.end() + ")=" + c.tokens() + ":" + c.text().replace("\n", "\\n"))
+                                            .toList())
+                            .anySatisfy(c -> assertThat(c.start() <= from && to <= c.end()).isTrue());
+                    headingWithParagraph++;
+                }
+            }
             for (Block b : doc.blocks()) {
                 String code = doc.text().substring(b.start(), b.end());
                 if (counter.applyAsInt(code) <= max && code.length() <= CHARS_PER_TOKEN * max) {
@@ -736,6 +768,7 @@ class ChunkerTest {
             }
         }
         assertThat(wholeBlocks).as(seedNote()).isGreaterThan(5);
+        assertThat(headingWithParagraph).as(seedNote()).isGreaterThan(5);
         assertThat(withHeadings).as(seedNote()).isGreaterThan(30);
     }
 
