@@ -100,6 +100,8 @@ final class ChunkIndex implements Closeable {
     static final String SOURCE = "source";
     static final String TITLE = "title";
     static final String HEADINGS = "headings";
+    /** "start:end:page" of a chunk: where it is in its document's text, and its page (0: none). */
+    static final String SPAN = "span";
     static final String ORDINAL = "ordinal";
     static final String TEXT = "text";
     static final String VECTOR = "vector";
@@ -228,7 +230,6 @@ final class ChunkIndex implements Closeable {
 
     /** Replaces all chunks of {@code doc} atomically (visible after the next refresh). */
     void replace(DocumentInput doc, List<Chunk> chunks, List<float[]> vectors) throws IOException {
-        List<List<String>> crumbs = Headings.breadcrumbs(doc.text(), chunks);
         List<List<IndexableField>> docs = new ArrayList<>(chunks.size());
         for (int i = 0; i < chunks.size(); i++) {
             Chunk c = chunks.get(i);
@@ -249,8 +250,9 @@ final class ChunkIndex implements Closeable {
             }
             d.add(new StoredField(SOURCE, doc.source()));
             d.add(new TextField(TITLE, doc.title(), Field.Store.YES));
-            d.add(new TextField(HEADINGS, String.join("\n", crumbs.get(i)), Field.Store.YES));
+            d.add(new TextField(HEADINGS, String.join("\n", c.headings()), Field.Store.YES));
             d.add(new IntField(ORDINAL, c.ordinal(), Field.Store.YES));
+            d.add(new StoredField(SPAN, c.start() + ":" + c.end() + ":" + c.page()));
             d.add(new TextField(TEXT, c.text(), Field.Store.YES));
             d.add(new KnnFloatVectorField(VECTOR, v, SIMILARITY));
             addMetadata(d, doc.metadata());
@@ -591,9 +593,11 @@ final class ChunkIndex implements Closeable {
             org.apache.lucene.document.Document d = stored.document(c.doc);
             String text = d.get(TEXT);
             String headings = d.get(HEADINGS);
+            String[] span = d.get(SPAN) == null ? new String[] {"-1", "-1", "0"} : d.get(SPAN).split(":");
             hits.add(new Hit(d.get(TENANT), d.get(DOC_ID), d.get(SOURCE), d.get(TITLE),
                     headings == null || headings.isEmpty() ? List.of() : Arrays.asList(headings.split("\n")),
-                    d.getField(ORDINAL).numericValue().intValue(), text,
+                    d.getField(ORDINAL).numericValue().intValue(), Integer.parseInt(span[0]), Integer.parseInt(span[1]),
+                    Integer.parseInt(span[2]), text,
                     c.score, c.vectorScore, c.vectorRank, c.keywordScore, c.keywordRank,
                     snippet(text, terms), metadata(d)));
         }

@@ -11,6 +11,7 @@ import dev.docrag.core.embed.OnnxEmbedder;
 import dev.docrag.core.load.FileLoader;
 import dev.docrag.core.load.Listing;
 import dev.docrag.core.load.LoadException;
+import dev.docrag.core.redact.Redactor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +71,9 @@ import javax.sql.DataSource;
  *       path (see {@link SearchRequest}); a request cannot be built without a tenant scope.</li>
  *   <li>One bad document never stops a batch; it is reported in the {@link IngestReport} with a
  *       typed reason, and its previous version stays searchable.</li>
+ *   <li>With a {@link Builder#redactor(dev.docrag.core.redact.Redactor) redactor} (off by default),
+ *       the secrets it recognises are replaced before a document is hashed, chunked, embedded or
+ *       stored, and each replacement is counted in the {@link IngestReport}.</li>
  *   <li>The index records the embedding model that built it; opening it with another model fails
  *       with a {@link ModelMismatchException} naming both.</li>
  *   <li>{@link #close()} waits for running calls, then releases files, threads and, if DocRag
@@ -88,6 +92,7 @@ public final class DocRag implements AutoCloseable {
     private final boolean ownsEmbedder;
     private final FileLoader loader;
     private final Chunker chunker;
+    private final Redactor redactor; // null: redaction off
     private final ChunkIndex index;
     private final Catalog catalog;
     private final MetadataFields fields;
@@ -101,6 +106,7 @@ public final class DocRag implements AutoCloseable {
         this.ownsEmbedder = b.embedder == null;
         this.loader = b.loader;
         this.chunker = Chunker.forEmbedder(embedder);
+        this.redactor = b.redactor;
         this.index = index;
         this.catalog = catalog;
         this.fields = fields;
@@ -169,7 +175,7 @@ public final class DocRag implements AutoCloseable {
                     DocumentInput input;
                     try {
                         input = new DocumentInput(tenant, doc.id(), doc.source(), doc.title(), doc.text(),
-                                new HashMap<>(doc.metadata()), Set.of());
+                                new HashMap<>(doc.metadata()), Set.of(), doc.sections(), doc.pages());
                     } catch (IllegalArgumentException e) {
                         throw new DocumentFailure(DocumentProblem.MALFORMED, e.getMessage(), e);
                     }
@@ -428,8 +434,13 @@ public final class DocRag implements AutoCloseable {
         return failure;
     }
 
-    /** Chunks, embeds and stages one document in the index, unless unchanged. */
-    private void stage(DocumentInput doc, Batch batch) throws DocumentFailure {
+    /** Redacts, chunks, embeds and stages one document in the index, unless unchanged. */
+    private void stage(DocumentInput given, Batch batch) throws DocumentFailure {
+        // Redact first: nothing below (hash, chunks, vectors, index, catalog) sees the secrets, and
+        // the hash of the redacted content makes enabling redaction rewrite exactly the documents
+        // that hold secrets.
+        RedactedInput redacted = RedactedInput.of(redactor, given);
+        DocumentInput doc = redacted.input();
         String hash = contentHash(doc);
         Optional<String> known;
         try {
@@ -448,7 +459,7 @@ public final class DocRag implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new DocumentFailure(DocumentProblem.INDEXING, e.getMessage(), e);
         }
-        List<Chunk> chunks = chunker.chunk(new Document(doc.id(), doc.source(), doc.title(), doc.text(), Map.of()));
+        List<Chunk> chunks = chunker.chunk(doc.toDocument());
         List<float[]> vectors;
         try {
             vectors = embedder.embedDocuments(chunks.stream().map(Chunk::text).toList());
@@ -470,6 +481,7 @@ public final class DocRag implements AutoCloseable {
         }
         batch.written.add(new Catalog.Entry(doc.tenant(), doc.id(), doc.source(), doc.title(), hash, chunks.size()));
         batch.chunks += chunks.size();
+        batch.notices.addAll(redacted.notices());
         if (known.isPresent()) {
             batch.updated++;
         } else {
@@ -640,6 +652,9 @@ public final class DocRag implements AutoCloseable {
             new TreeMap<>(doc.metadata()).forEach((name, value) ->
                     parts.add(name + "=" + DocumentInput.typeOf(value) + ":" + value));
             parts.add("groups=" + new TreeSet<>(doc.accessGroups()));
+            // structure decides where chunks are cut and what they carry
+            doc.sections().forEach(sec -> parts.add("section=" + sec.start() + ":" + sec.end() + ":" + sec.headings()));
+            doc.pages().forEach(p -> parts.add("page=" + p.number() + ":" + p.start() + ":" + p.end()));
             for (String part : parts) {
                 sha.update(part.getBytes(StandardCharsets.UTF_8));
                 sha.update((byte) 0);
@@ -670,6 +685,7 @@ public final class DocRag implements AutoCloseable {
         private Embedder embedder;
         private FileLoader loader = FileLoader.standard();
         private VectorIndexConfig vectorIndex = VectorIndexConfig.defaults();
+        private Redactor redactor;
         private String catalogUrl;
         private String catalogUser;
         private String catalogPassword;
@@ -743,6 +759,21 @@ public final class DocRag implements AutoCloseable {
          */
         public Builder embedder(Embedder embedder) {
             this.embedder = Objects.requireNonNull(embedder, "embedder");
+            return this;
+        }
+
+        /**
+         * Replaces secrets (see {@link Redactor}) in every document's source, title, text and string
+         * metadata before anything is chunked, embedded or stored; each document written reports
+         * one {@link IngestReport.Notice} per kind found ({@code redacted:<kind>}). Default: none
+         * (off), because redaction rewrites the host's text and a host must choose that; use
+         * {@link Redactor#standard()} for every rule. Documents indexed before redaction was
+         * enabled are rewritten when next ingested if they hold secrets, but their old bytes may
+         * remain on disk in index segments not yet merged away (see {@link DocRag#forceMerge(int)})
+         * and in free pages of the catalog file.
+         */
+        public Builder redactor(Redactor redactor) {
+            this.redactor = Objects.requireNonNull(redactor, "redactor");
             return this;
         }
 

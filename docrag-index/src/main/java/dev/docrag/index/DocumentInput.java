@@ -1,5 +1,10 @@
 package dev.docrag.index;
 
+import dev.docrag.core.Document;
+import dev.docrag.core.Page;
+import dev.docrag.core.Section;
+import dev.docrag.core.load.DocumentLoader;
+
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -39,9 +44,13 @@ import java.util.TreeSet;
  *                     {@link Instant} (truncated to milliseconds). Empty lists are dropped.
  * @param accessGroups the groups allowed to see the document; empty means every caller of the
  *                     tenant may see it, otherwise a caller needs at least one of them
+ * @param sections     the heading structure of {@code text} (see {@link Section}); chunks never
+ *                     cross a section and carry its breadcrumb. Empty for unstructured text.
+ * @param pages        the page spans of {@code text}, for a paginated source; chunks carry the
+ *                     page they start on. Usually empty.
  */
 public record DocumentInput(String tenant, String id, String source, String title, String text,
-                            Map<String, Object> metadata, Set<String> accessGroups) {
+                            Map<String, Object> metadata, Set<String> accessGroups, List<Section> sections, List<Page> pages) {
     /** Longest tenant name accepted. */
     public static final int MAX_TENANT_LENGTH = 256;
     /** Longest document id accepted. */
@@ -62,6 +71,29 @@ public record DocumentInput(String tenant, String id, String source, String titl
         }
         metadata = checkMetadata(id, metadata == null ? Map.of() : metadata);
         accessGroups = checkGroups("accessGroups of document '" + id + "'", accessGroups == null ? Set.of() : accessGroups);
+        sections = sections == null ? List.of() : List.copyOf(sections);
+        pages = pages == null ? List.of() : List.copyOf(pages);
+        try {
+            toDocument(id, source, title, text, sections, pages); // the same span checks as a loaded document
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("document '" + id + "' (tenant " + tenant + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** A document without structure. */
+    public DocumentInput(String tenant, String id, String source, String title, String text,
+                         Map<String, Object> metadata, Set<String> accessGroups) {
+        this(tenant, id, source, title, text, metadata, accessGroups, List.of(), List.of());
+    }
+
+    /** The text and structure as the chunker takes them (metadata stays typed here). */
+    Document toDocument() {
+        return toDocument(id, source, title, text, sections, pages);
+    }
+
+    private static Document toDocument(String id, String source, String title, String text, List<Section> sections,
+                                       List<Page> pages) {
+        return new Document(id, source, title, text, Map.of(), sections, pages);
     }
 
     /** Starts a document with the given identity. */
@@ -159,6 +191,8 @@ public record DocumentInput(String tenant, String id, String source, String titl
         private String text;
         private final Map<String, Object> metadata = new LinkedHashMap<>();
         private final Set<String> accessGroups = new TreeSet<>();
+        private List<Section> sections = List.of();
+        private List<Page> pages = List.of();
 
         private Builder(String tenant, String id) {
             this.tenant = tenant;
@@ -175,8 +209,52 @@ public record DocumentInput(String tenant, String id, String source, String titl
             return this;
         }
 
+        /** Sets the text, without structure (clears sections and pages set before). */
         public Builder text(String text) {
             this.text = Objects.requireNonNull(text, "text");
+            this.sections = List.of();
+            this.pages = List.of();
+            return this;
+        }
+
+        /**
+         * Sets the text from Markdown, as {@link DocumentLoader#markdown()} reads it: headings
+         * become sections (so chunks carry breadcrumbs), YAML front matter is left out of the text
+         * and its keys become STRING metadata unless set already, as does {@code type=markdown}
+         * (as for Markdown files); its {@code title} becomes the title unless set already.
+         *
+         * @throws dev.docrag.core.load.LoadException if the front matter is malformed
+         */
+        public Builder markdown(String markdown) {
+            return document(DocumentLoader.markdown().load(id, source == null ? id : source, id,
+                    Objects.requireNonNull(markdown, "markdown")));
+        }
+
+        /**
+         * Takes text, sections and pages from a loaded document; its title and string metadata
+         * too, where this builder has none set yet.
+         */
+        public Builder document(Document document) {
+            Objects.requireNonNull(document, "document");
+            this.text = document.text();
+            this.sections = document.sections();
+            this.pages = document.pages();
+            if (title == null && !document.title().equals(id)) {
+                this.title = document.title();
+            }
+            document.metadata().forEach(metadata::putIfAbsent);
+            return this;
+        }
+
+        /** Sets the heading structure of the text; see {@link DocumentInput#sections()}. */
+        public Builder sections(List<Section> sections) {
+            this.sections = List.copyOf(sections);
+            return this;
+        }
+
+        /** Sets the page spans of the text; see {@link DocumentInput#pages()}. */
+        public Builder pages(List<Page> pages) {
+            this.pages = List.copyOf(pages);
             return this;
         }
 
@@ -205,7 +283,7 @@ public record DocumentInput(String tenant, String id, String source, String titl
         }
 
         public DocumentInput build() {
-            return new DocumentInput(tenant, id, source, title, text, metadata, accessGroups);
+            return new DocumentInput(tenant, id, source, title, text, metadata, accessGroups, sections, pages);
         }
     }
 }

@@ -29,9 +29,14 @@ import java.util.Objects;
  *                      ingested folder)
  * @param source        where the document came from
  * @param title         the document's title
- * @param headings      the Markdown heading breadcrumb in force where the chunk starts, outermost
- *                      first; empty when the document has no headings there
+ * @param headings      the heading breadcrumb of the section the chunk belongs to, outermost
+ *                      first (Markdown and HTML headings, or the sections a host gave); empty when
+ *                      the document has no headings there
  * @param ordinal       the chunk's position within its document, from 0
+ * @param start         offset of the chunk's first character in the document's extracted text
+ * @param end           offset after its last character, so a host holding the text can show the
+ *                      exact span with its surroundings
+ * @param page          the page the chunk starts on, from 1; 0 when the source has no pages
  * @param text          the chunk's text, exactly as cut from the document
  * @param score         the score the list is sorted by (see above)
  * @param vectorScore   the vector retriever's score, or NaN
@@ -42,7 +47,7 @@ import java.util.Objects;
  * @param metadata      the document's metadata, typed as described in {@link DocumentInput}
  */
 public record Hit(String tenant, String documentId, String source, String title, List<String> headings, int ordinal,
-                  String text, double score, double vectorScore, int vectorRank, double keywordScore, int keywordRank,
+                  int start, int end, int page, String text, double score, double vectorScore, int vectorRank, double keywordScore, int keywordRank,
                   Snippet snippet, Map<String, Object> metadata) {
     public Hit {
         Objects.requireNonNull(tenant, "tenant");

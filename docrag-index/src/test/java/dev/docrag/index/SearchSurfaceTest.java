@@ -50,7 +50,7 @@ class SearchSurfaceTest {
         }
         IngestReport report = rag.upsert(List.of(
                 DocumentInput.builder(ACME, "handbook/logging").title("Log rotation")
-                        .text("# Operations\n\n## Log rotation\n\nApplication logs are rotated nightly and compressed. Archives "
+                        .markdown("# Operations\n\n## Log rotation\n\nApplication logs are rotated nightly and compressed. Archives "
                                 + "older than fourteen days are deleted to free disk space.")
                         .metadata("lang", "en").metadata("tags", List.of("ops", "logging")).metadata("year", 2024)
                         .metadata("rating", 4.5).metadata("published", Instant.parse("2024-03-01T00:00:00Z")).build(),
@@ -67,7 +67,7 @@ class SearchSurfaceTest {
                 DocumentInput.builder(ACME, "handbook/urlaub").title("Urlaub")
                         .text("Mitarbeiter haben dreißig Tage Urlaub im Jahr. Urlaub wird im Personalportal beantragt.")
                         .metadata("lang", "de").metadata("tags", List.of("hr")).metadata("year", 2021).build(),
-                DocumentInput.builder(ACME, "guides/logging-long").title("Logging guide").text(longText.toString())
+                DocumentInput.builder(ACME, "guides/logging-long").title("Logging guide").markdown(longText.toString())
                         .metadata("lang", "en").metadata("tags", List.of("ops", "logging")).metadata("year", 2020).build(),
                 DocumentInput.builder(GLOBEX, "handbook/logging").title("Log policy")
                         .text("Globex keeps every application log forever on tape in the basement vault.")
@@ -230,6 +230,9 @@ class SearchSurfaceTest {
         Hit deep = rag.search(SearchRequest.keyword("sampling").tenant(ACME).k(1)).get(0);
         assertThat(deep.documentId()).isEqualTo("guides/logging-long");
         assertThat(deep.headings()).containsExactly("Logging guide", "Log sampling");
+        assertThat(deep.end() - deep.start()).as("the hit names its span in the document").isEqualTo(deep.text().length());
+        assertThat(deep.start()).isPositive();
+        assertThat(deep.page()).as("not a paginated source").isZero();
         assertThat(deep.snippet().text().length()).isLessThanOrEqualTo(240);
         assertThat(deep.snippet().highlights()).isNotEmpty().allSatisfy(sp ->
                 assertThat(deep.snippet().text().substring(sp.start(), sp.end())).isEqualToIgnoringCase("sampling"));
@@ -272,7 +275,7 @@ class SearchSurfaceTest {
         Hit h = rag.search(SearchRequest.keyword("fourteen days").tenant(ACME).k(1)).get(0);
         assertThat(h.metadata()).containsExactlyInAnyOrderEntriesOf(Map.of(
                 "lang", "en", "tags", List.of("ops", "logging"), "year", 2024L, "rating", 4.5,
-                "published", Instant.parse("2024-03-01T00:00:00Z")));
+                "published", Instant.parse("2024-03-01T00:00:00Z"), "type", "markdown"));
         assertThat(rag.metadataFields()).containsEntry("lang", MetadataType.STRING).containsEntry("tags", MetadataType.STRING_LIST)
                 .containsEntry("year", MetadataType.LONG).containsEntry("rating", MetadataType.DOUBLE)
                 .containsEntry("published", MetadataType.INSTANT);

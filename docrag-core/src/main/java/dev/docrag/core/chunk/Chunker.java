@@ -18,23 +18,28 @@ import java.util.regex.Pattern;
 /**
  * Cuts a document's text into chunks measured in the embedding model's own tokens.
  *
- * <p>Guarantees: no chunk is longer than {@code maxTokens} (special tokens included), so the
- * model never has to truncate one; chunk offsets point at the exact span in the document's text;
- * a chunk never spans two of the document's {@link Section}s, and carries the breadcrumb of the
- * section it lies in (a section holding nothing but its heading is joined to the next one, so a
- * title is not a chunk by itself when it fits with what follows, and such a chunk carries the
- * breadcrumb of the section its last character is in); text is cut at the coarsest boundary that makes a piece fit —
- * section, blank line, line, sentence, word, and only for a single over-long word at characters
- * (never inside a surrogate pair) — and neighbouring pieces are merged up to
- * {@code targetTokens}, except that a section's heading is merged with what follows it up to
- * {@code maxTokens}, so a heading stays with its first paragraph whenever the two fit in a chunk.
- * Without overlap, only white space (in the sense of {@link Character#isWhitespace(char)})
- * between chunks is left out; with {@code overlapTokens}, a chunk also repeats whole words from
- * the end of the previous chunk of its section, up to that many tokens. No chunk is longer than
- * 32 characters per token of {@code maxTokens} either: a WordPiece tokenizer counts a long run of
- * letters as one unknown token, and without this bound such a run would become one huge chunk
- * whose vector means nothing. Each chunk's {@code tokens} is the tokenizer's exact count of its
- * text. Thread-safe if the token counter is.
+ * <p>Guarantees:
+ * <ul>
+ *   <li>No chunk is longer than {@code maxTokens} (special tokens included), so the model never
+ *       has to truncate one; each chunk's {@code tokens} is the tokenizer's exact count of its
+ *       text. No chunk is longer than 32 characters per token of {@code maxTokens} either: a
+ *       WordPiece tokenizer counts a long run of letters as one unknown token, and without this
+ *       bound such a run would become one huge chunk whose vector means nothing.</li>
+ *   <li>Chunk offsets point at the exact span in the document's text. Without overlap, only white
+ *       space (in the sense of {@link Character#isWhitespace(char)}) between chunks is left out;
+ *       with {@code overlapTokens}, a chunk also repeats whole words from the end of the previous
+ *       chunk of its section, up to that many tokens.</li>
+ *   <li>A chunk never spans two of the document's {@link Section}s or {@link Page}s. It carries
+ *       the page it is on and the breadcrumb of the section its last character is in. A section
+ *       holding nothing but its heading is joined to the next one, so a title is not a chunk by
+ *       itself when it fits with what follows.</li>
+ *   <li>Text is cut at the coarsest boundary that makes a piece fit — section or page, blank line,
+ *       line, sentence, word, and only for a single over-long word at characters (never inside a
+ *       surrogate pair) — and neighbouring pieces are merged up to {@code targetTokens}, except
+ *       that a section's heading is merged with what follows it up to {@code maxTokens}, so a
+ *       heading stays with its first paragraph whenever the two fit in a chunk.</li>
+ * </ul>
+ * Thread-safe if the token counter is.
  *
  * <p>Speed: given token spans ({@link Builder#tokenSpans}), each region of up to 64 Ki characters
  * is tokenized once and every span inside it is counted from those offsets; without them every
@@ -154,7 +159,7 @@ public final class Chunker {
             int estimate = pieces.get(i).tokens;
             int j = i + 1;
             // a heading opens its unit: it may take what follows up to the hard maximum
-            int limit = i == 0 && !unit.headings.isEmpty() ? maxTokens : targetTokens;
+            int limit = i == 0 && unit.opensSection ? maxTokens : targetTokens;
             while (j < pieces.size() && estimate + pieces.get(j).tokens - overhead <= limit
                     && pieces.get(j).end - pieces.get(i).start <= maxChars) {
                 estimate += pieces.get(j).tokens - overhead;
@@ -259,7 +264,8 @@ public final class Chunker {
 
     /**
      * The spans chunks are cut from, covering the text: each section, and the text outside
-     * sections (with no headings). A section whose body is blank is joined to the next span.
+     * sections; a section whose body is blank is joined to the next span. Pages cut them further,
+     * so that a chunk's page is the page all of it is on.
      */
     private static List<Unit> units(Document doc) {
         String text = doc.text();
@@ -268,33 +274,47 @@ public final class Chunker {
         int pendingStart = -1; // the start of heading-only sections waiting for a body
         for (Section s : doc.sections()) {
             if (s.start() > at) {
-                addUnit(units, pendingStart, at, s.start(), List.of());
+                addUnit(units, pendingStart, at, s.start(), false);
                 pendingStart = -1;
             }
             if (s.end() > s.start()) {
                 if (!s.headings().isEmpty() && headingOnly(text, s.start(), s.end())) {
                     pendingStart = pendingStart < 0 ? s.start() : pendingStart;
                 } else {
-                    addUnit(units, pendingStart, s.start(), s.end(), s.headings());
+                    addUnit(units, pendingStart, s.start(), s.end(), !s.headings().isEmpty());
                     pendingStart = -1;
                 }
             }
             at = s.end();
         }
-        if (pendingStart >= 0 && at == text.length()) {
-            // trailing heading-only sections keep the breadcrumb of the last one
-            List<String> headings = doc.sections().get(doc.sections().size() - 1).headings();
-            addUnit(units, -1, pendingStart, at, headings);
-        } else {
-            addUnit(units, pendingStart, at, text.length(), List.of());
+        addUnit(units, pendingStart, at, text.length(), pendingStart >= 0);
+        if (doc.pages().size() < 2) {
+            return units;
         }
-        return units;
+        List<Unit> cut = new ArrayList<>(units.size() + doc.pages().size());
+        int p = 0;
+        for (Unit u : units) {
+            int start = u.start;
+            boolean opens = u.opensSection;
+            while (p < doc.pages().size() && doc.pages().get(p).start() <= start) {
+                p++;
+            }
+            while (p < doc.pages().size() && doc.pages().get(p).start() < u.end) {
+                int pageStart = doc.pages().get(p).start();
+                cut.add(new Unit(start, pageStart, opens));
+                start = pageStart;
+                opens = false;
+                p++;
+            }
+            cut.add(new Unit(start, u.end, opens));
+        }
+        return cut;
     }
 
-    private static void addUnit(List<Unit> units, int pendingStart, int start, int end, List<String> headings) {
+    private static void addUnit(List<Unit> units, int pendingStart, int start, int end, boolean opensSection) {
         int from = pendingStart >= 0 ? pendingStart : start;
         if (end > from) {
-            units.add(new Unit(from, end, headings));
+            units.add(new Unit(from, end, opensSection || pendingStart >= 0));
         }
     }
 
@@ -457,7 +477,8 @@ public final class Chunker {
     private record Span(int start, int end) {
     }
 
-    private record Unit(int start, int end, List<String> headings) {
+    /** A span chunks are cut from; {@code opensSection} when it starts with a section's heading. */
+    private record Unit(int start, int end, boolean opensSection) {
     }
 
     /** Configures a {@link Chunker}. */

@@ -2,21 +2,31 @@ package dev.docrag.core.load;
 
 import dev.docrag.core.Document;
 import dev.docrag.core.DocumentProblem;
+import dev.docrag.core.Section;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Element;
 import org.jsoup.nodes.Node;
 import org.jsoup.nodes.TextNode;
 import org.jsoup.select.NodeVisitor;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
- * HTML through jsoup: the title, and the visible text of the body with block elements separated
- * by blank lines so that the chunker sees paragraphs. Scripts, styles, navigation, headers,
- * footers and forms are dropped as boilerplate.
+ * HTML through jsoup: the title, and the visible text of the main content with block elements
+ * separated by blank lines so that the chunker sees paragraphs. Scripts, styles, navigation,
+ * headers, footers, forms and the ARIA landmarks for navigation, search, banner and footer are
+ * dropped as boilerplate, as are the pilcrow permalinks Sphinx and MkDocs put in headings. When
+ * the page marks its main content ({@code <main>} or {@code role="main"}) and that holds text,
+ * only it is kept: documentation pages carry sidebars and tables of contents that would otherwise
+ * turn up in every search. Headings {@code h1}..{@code h6} of the kept content become
+ * {@link Section}s whose breadcrumb is the path of enclosing headings by level.
  */
 final class HtmlLoader implements DocumentLoader {
-    private static final String BOILERPLATE = "script, style, noscript, template, nav, header, footer, form, iframe, svg";
+    private static final String BOILERPLATE = "script, style, noscript, template, nav, header, footer, form, iframe, svg, "
+            + "[role=navigation], [role=search], [role=banner], [role=contentinfo], a.headerlink";
 
     @Override
     public Document load(String id, String source, String name, String content) {
@@ -28,9 +38,47 @@ final class HtmlLoader implements DocumentLoader {
         }
         html.select(BOILERPLATE).remove();
         String title = html.title().isBlank() ? firstHeading(html, name) : html.title().strip();
+        Element root = html.body();
+        Element main = html.selectFirst("main, [role=main]");
+        if (main != null && !main.text().isBlank()) {
+            root = main;
+        }
         StringBuilder text = new StringBuilder();
-        html.body().traverse(new BlockTextVisitor(text));
-        return new Document(id, source, title, text.toString().strip(), Map.of("type", "html"));
+        BlockTextVisitor visitor = new BlockTextVisitor(text);
+        root.traverse(visitor);
+        int lead = 0;
+        while (lead < text.length() && Character.isWhitespace(text.charAt(lead))) {
+            lead++;
+        }
+        String stripped = text.toString().strip();
+        return new Document(id, source, title, stripped, Map.of("type", "html"),
+                sections(visitor.headings, lead, stripped.length()), List.of());
+    }
+
+    /** One section per heading, up to the next heading; the breadcrumb follows heading levels. */
+    private static List<Section> sections(List<HeadingMark> headings, int lead, int length) {
+        List<Section> out = new ArrayList<>();
+        String[] path = new String[7];
+        for (int i = 0; i < headings.size(); i++) {
+            HeadingMark h = headings.get(i);
+            int start = Math.min(length, Math.max(0, h.offset - lead));
+            int end = i + 1 < headings.size() ? Math.min(length, Math.max(0, headings.get(i + 1).offset - lead)) : length;
+            path[h.level] = h.text;
+            Arrays.fill(path, h.level + 1, path.length, null);
+            List<String> crumb = new ArrayList<>();
+            for (String p : path) {
+                if (p != null) {
+                    crumb.add(p);
+                }
+            }
+            if (end > start) {
+                out.add(new Section(crumb, start, end));
+            }
+        }
+        return out;
+    }
+
+    private record HeadingMark(int offset, int level, String text) {
     }
 
     /** The first non-blank h1, else the first non-blank h2 (an h2 above the h1 is a section, not the title). */
@@ -48,6 +96,7 @@ final class HtmlLoader implements DocumentLoader {
     /** Appends text nodes, collapsing white space except inside pre, and a blank line around blocks. */
     private static final class BlockTextVisitor implements NodeVisitor {
         private final StringBuilder out;
+        private final List<HeadingMark> headings = new ArrayList<>();
         private int preDepth;
 
         BlockTextVisitor(StringBuilder out) {
@@ -86,6 +135,13 @@ final class HtmlLoader implements DocumentLoader {
                 if (e.isBlock() || e.nameIs("br")) {
                     breakBlock(e.nameIs("br") || e.nameIs("li") ? "\n" : "\n\n");
                 }
+                int level = headingLevel(e);
+                if (level > 0) {
+                    String heading = e.text().strip();
+                    if (!heading.isEmpty()) {
+                        headings.add(new HeadingMark(out.length(), level, heading));
+                    }
+                }
             }
         }
 
@@ -99,6 +155,11 @@ final class HtmlLoader implements DocumentLoader {
                     breakBlock(e.nameIs("li") ? "\n" : "\n\n");
                 }
             }
+        }
+
+        private static int headingLevel(Element e) {
+            String tag = e.normalName();
+            return tag.length() == 2 && tag.charAt(0) == 'h' && tag.charAt(1) >= '1' && tag.charAt(1) <= '6' ? tag.charAt(1) - '0' : 0;
         }
 
         private void breakBlock(String separator) {

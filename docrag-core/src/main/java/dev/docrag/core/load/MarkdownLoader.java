@@ -2,16 +2,19 @@ package dev.docrag.core.load;
 
 import dev.docrag.core.Document;
 import dev.docrag.core.DocumentProblem;
-import org.commonmark.node.AbstractVisitor;
+import dev.docrag.core.Section;
 import org.commonmark.node.Code;
 import org.commonmark.node.Heading;
 import org.commonmark.node.HardLineBreak;
 import org.commonmark.node.Node;
 import org.commonmark.node.SoftLineBreak;
 import org.commonmark.node.Text;
+import org.commonmark.node.SourceSpan;
+import org.commonmark.parser.IncludeSourceSpans;
 import org.commonmark.parser.Parser;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +36,11 @@ import java.util.regex.Pattern;
  *
  * <p><b>Title</b>: the front matter's {@code title}, else the first level-one heading (ATX or
  * setext, as CommonMark parses it, so never a {@code #} line inside fenced code), else the file
- * name. The key {@code type} is always {@code markdown}. Stateless and thread-safe.
+ * name. The key {@code type} is always {@code markdown}.
+ *
+ * <p><b>Sections</b>: every top-level heading (ATX or setext; not one inside a block quote, a list
+ * or fenced code) starts a {@link Section} at the start of its line, ending where the next one
+ * starts; its breadcrumb is the path of enclosing headings by level. Stateless and thread-safe.
  */
 final class MarkdownLoader implements DocumentLoader {
     private static final Pattern OPEN = Pattern.compile("\\A\\uFEFF?---[ \\t]*\\r?\\n");
@@ -42,7 +49,7 @@ final class MarkdownLoader implements DocumentLoader {
     private static final Pattern ITEM = Pattern.compile("[ \\t]*-(?:[ \\t]+(.*?))?[ \\t]*");
     private static final Pattern NESTED = Pattern.compile("[ \\t]+[A-Za-z0-9_][A-Za-z0-9_.-]*[ \\t]*:.*");
 
-    private final Parser parser = Parser.builder().build();
+    private final Parser parser = Parser.builder().includeSourceSpans(IncludeSourceSpans.BLOCKS).build();
 
     @Override
     public Document load(String id, String source, String name, String content) {
@@ -56,31 +63,57 @@ final class MarkdownLoader implements DocumentLoader {
                 text = content.substring(close.end());
             }
         }
+        List<HeadingMark> headings = headings(text);
         String title = metadata.remove("title");
         if (title == null || title.isBlank()) {
-            title = firstHeading(text);
+            title = headings.stream().filter(h -> h.level == 1).map(HeadingMark::text).findFirst().orElse(null);
         }
         metadata.put("type", "markdown");
-        return new Document(id, source, title == null ? name : title, text, metadata);
+        return new Document(id, source, title == null ? name : title, text, metadata, sections(headings, text.length()), List.of());
     }
 
-    private String firstHeading(String text) {
+    private record HeadingMark(int offset, int level, String text) {
+    }
+
+    /** The top-level headings with non-blank text, in order, each at the start of its line. */
+    private List<HeadingMark> headings(String text) {
         Node doc = parser.parse(text);
-        String[] found = new String[1];
-        doc.accept(new AbstractVisitor() {
-            @Override
-            public void visit(Heading heading) {
-                if (found[0] == null && heading.getLevel() == 1) {
-                    StringBuilder sb = new StringBuilder();
-                    collect(heading, sb);
-                    String t = sb.toString().strip();
-                    if (!t.isEmpty()) {
-                        found[0] = t;
-                    }
+        List<HeadingMark> out = new ArrayList<>();
+        for (Node n = doc.getFirstChild(); n != null; n = n.getNext()) {
+            if (n instanceof Heading heading && !heading.getSourceSpans().isEmpty()) {
+                StringBuilder sb = new StringBuilder();
+                collect(heading, sb);
+                String t = sb.toString().strip();
+                if (t.isEmpty()) {
+                    continue;
+                }
+                SourceSpan span = heading.getSourceSpans().get(0);
+                int at = Math.min(text.length(), Math.max(0, span.getInputIndex() - span.getColumnIndex()));
+                if (out.isEmpty() || at > out.get(out.size() - 1).offset) {
+                    out.add(new HeadingMark(at, heading.getLevel(), t));
                 }
             }
-        });
-        return found[0];
+        }
+        return out;
+    }
+
+    private static List<Section> sections(List<HeadingMark> headings, int length) {
+        List<Section> out = new ArrayList<>();
+        String[] path = new String[7];
+        for (int i = 0; i < headings.size(); i++) {
+            HeadingMark h = headings.get(i);
+            int end = i + 1 < headings.size() ? headings.get(i + 1).offset : length;
+            path[h.level] = h.text;
+            Arrays.fill(path, h.level + 1, path.length, null);
+            List<String> crumb = new ArrayList<>();
+            for (String p : path) {
+                if (p != null) {
+                    crumb.add(p);
+                }
+            }
+            out.add(new Section(crumb, h.offset, end));
+        }
+        return out;
     }
 
     private static void collect(Node node, StringBuilder out) {

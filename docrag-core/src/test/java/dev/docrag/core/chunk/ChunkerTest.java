@@ -759,7 +759,7 @@ class ChunkerTest {
     }
 
     @Test
-    void chunksCarryThePageTheyStartOn() {
+    void chunksNeverCrossAPageAndCarryIt() {
         String p1 = words("one", 30);
         String p2 = words("two", 30);
         String p3 = words("three", 5);
@@ -773,7 +773,14 @@ class ChunkerTest {
         for (Chunk c : chunks) {
             int expected = c.start() >= s3 ? 3 : c.start() >= s2 ? 2 : 1;
             assertThat(c.page()).as("chunk %d at %d", c.ordinal(), c.start()).isEqualTo(expected);
+            Page page = doc.pages().get(expected - 1);
+            assertThat(c.end()).as("chunk %d stays on its page", c.ordinal()).isLessThanOrEqualTo(page.end());
         }
+        // two short pages that would fit in one chunk are still two chunks
+        Document shortPages = new Document("s.pdf", "s.pdf", "t", "alpha beta\n\ngamma delta", null, List.of(),
+                List.of(new Page(1, 0, 10), new Page(2, 12, 23)));
+        assertThat(new Chunker(Counter.WORDS, 12, 14).chunk(shortPages)).extracting(Chunk::text, Chunk::page)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("alpha beta", 1), org.assertj.core.groups.Tuple.tuple("gamma delta", 2));
         assertThat(chunks).extracting(Chunk::page).contains(1, 2, 3);
         assertThat(new Chunker(Counter.WORDS, 12, 14).chunk(new Document("d", "d", "t", text, null)))
                 .extracting(Chunk::page).containsOnly(0);

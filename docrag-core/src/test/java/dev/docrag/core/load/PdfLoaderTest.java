@@ -303,7 +303,7 @@ class PdfLoaderTest {
         write("c-garbage.PDF", "this is not a PDF at all".getBytes(StandardCharsets.UTF_8));
         write("d-notes.txt", "Plain notes.".getBytes(StandardCharsets.UTF_8));
 
-        List<Path> files = loader.list(root);
+        List<Path> files = loader.list(root).files();
         assertThat(files).extracting(p -> p.getFileName().toString())
                 .containsExactly("a-good.pdf", "b-locked.pdf", "c-garbage.PDF", "d-notes.txt");
 

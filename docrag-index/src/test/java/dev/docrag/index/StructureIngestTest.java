@@ -1,0 +1,93 @@
+package dev.docrag.index;
+
+import dev.docrag.core.Document;
+import dev.docrag.core.load.FileLoader;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.PDPageContentStream;
+import org.apache.pdfbox.pdmodel.font.PDType1Font;
+import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What the loaders know of a file's structure reaches search hits: the heading breadcrumb of
+ * Markdown and HTML sections, the page of PDF text, and the chunk's exact span in the text.
+ */
+class StructureIngestTest {
+    @TempDir
+    Path tmp;
+
+    private static void pdf(Path file, String... pages) throws IOException {
+        try (PDDocument doc = new PDDocument()) {
+            for (String text : pages) {
+                PDPage page = new PDPage();
+                doc.addPage(page);
+                try (PDPageContentStream s = new PDPageContentStream(doc, page)) {
+                    s.beginText();
+                    s.setFont(new PDType1Font(Standard14Fonts.FontName.HELVETICA), 12);
+                    s.newLineAtOffset(72, 700);
+                    s.showText(text);
+                    s.endText();
+                }
+            }
+            doc.save(file.toFile());
+        }
+    }
+
+    private Hit only(DocRag rag, String query) {
+        var hits = rag.search(SearchRequest.keyword(query).tenant(DocRag.DEFAULT_TENANT).k(1));
+        assertThat(hits).as(query).hasSize(1);
+        return hits.get(0);
+    }
+
+    @Test
+    void hitsCarryBreadcrumbsPagesAndSpans() throws IOException {
+        Path docs = Files.createDirectories(tmp.resolve("docs"));
+        Files.writeString(docs.resolve("guide.md"), """
+                # Operations guide
+
+                Welcome.
+
+                ## Log rotation
+
+                Logs are rotated nightly by the zebrafish job.
+                """);
+        Files.writeString(docs.resolve("page.html"), """
+                <html><head><title>Backups</title></head><body>
+                <nav>Home | About</nav>
+                <main><h1>Backups</h1><p>Intro.</p><h2>Restore</h2><p>Restoring uses the pelican tool.</p></main>
+                </body></html>
+                """);
+        pdf(docs.resolve("manual.pdf"), "The first page talks about aardvarks.", "The second page mentions the okapi.");
+        try (HashEmbedder embedder = new HashEmbedder();
+             DocRag rag = DocRag.builder().directory(tmp.resolve("index")).embedder(embedder).build()) {
+            IngestReport report = rag.ingest(docs);
+            assertThat(report.failures()).isEmpty();
+            assertThat(report.added()).isEqualTo(3);
+
+            Hit md = only(rag, "zebrafish");
+            assertThat(md.headings()).containsExactly("Operations guide", "Log rotation");
+            assertThat(md.page()).isZero();
+            Hit html = only(rag, "pelican");
+            assertThat(html.headings()).containsExactly("Backups", "Restore");
+            assertThat(html.text()).doesNotContain("Home | About");
+            Hit first = only(rag, "aardvarks");
+            Hit second = only(rag, "okapi");
+            assertThat(first.page()).isEqualTo(1);
+            assertThat(second.page()).isEqualTo(2);
+
+            FileLoader loader = FileLoader.standard();
+            for (Hit h : new Hit[] {md, html, first, second}) {
+                Document doc = loader.load(docs, docs.resolve(h.documentId()));
+                assertThat(doc.text().substring(h.start(), h.end())).as(h.documentId()).isEqualTo(h.text());
+            }
+        }
+    }
+}
