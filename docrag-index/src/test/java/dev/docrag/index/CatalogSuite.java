@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.docrag.core.DocRagException;
 import dev.docrag.core.DocumentProblem;
+import dev.docrag.core.load.FileLoader;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -338,6 +339,31 @@ abstract class CatalogSuite {
                 assertThat(last).containsEntry("deleted", 3L).containsEntry("failed", 1L);
             }
             assertThat(rag.ingest(docs).deleted()).as("nothing left to delete").isZero();
+        }
+    }
+
+    @Test
+    void documentsBelowAnEntryTheWalkCannotReadAreNotRemoved(@TempDir Path work) throws IOException {
+        Path dir = tmp.resolve("walk");
+        Path docs = work.resolve("docs");
+        write(docs.resolve("keep.md"), "kept text");
+        write(docs.resolve("sub/c.md"), "charlie below a folder");
+        write(docs.resolve("sub/deeper/d.md"), "delta further below");
+        FileLoader followingLinks = FileLoader.builder().followLinks(true).build();
+        try (DocRag rag = builder(dir).fileLoader(followingLinks).build()) {
+            assertThat(rag.ingest(docs).added()).isEqualTo(3);
+            // The folder becomes a link loop: the walk reports it and cannot tell what is below.
+            Files.move(docs.resolve("sub"), work.resolve("moved"));
+            Files.createSymbolicLink(docs.resolve("sub"), docs);
+            IngestReport report = rag.ingest(docs);
+            assertThat(report.failed()).isEqualTo(1);
+            assertThat(report.deleted()).isZero();
+            assertThat(report.unchanged()).isEqualTo(1);
+            assertThat(rag.chunkCount(DocRag.DEFAULT_TENANT, "sub/c.md")).isPositive();
+            assertThat(rag.chunkCount(DocRag.DEFAULT_TENANT, "sub/deeper/d.md")).isPositive();
+            // Once the entry is gone for good, its documents go too.
+            Files.delete(docs.resolve("sub"));
+            assertThat(rag.ingest(docs).deleted()).isEqualTo(2);
         }
     }
 

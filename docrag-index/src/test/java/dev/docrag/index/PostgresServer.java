@@ -45,6 +45,9 @@ import java.util.stream.Stream;
  */
 final class PostgresServer implements ParameterResolver, ExecutionCondition {
     private static final String SKIP = "docrag.test.postgres";
+    private static final String INSTALL = "Install PostgreSQL with `apt-get install -y postgresql` (Debian/Ubuntu), or"
+            + " point -Ddocrag.test.postgres.bin=<dir> at its binaries, or -Ddocrag.test.postgres.url=jdbc:postgresql://..."
+            + " at a running server; to skip these tests deliberately, pass -Ddocrag.test.postgres=skip.";
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(PostgresServer.class);
 
     private final String url;
@@ -163,7 +166,12 @@ final class PostgresServer implements ParameterResolver, ExecutionCondition {
         private static Path findBinaries() {
             String configured = System.getProperty("docrag.test.postgres.bin");
             if (configured != null) {
-                return Path.of(configured);
+                Path bin = Path.of(configured);
+                if (!Files.isExecutable(bin.resolve("initdb")) || !Files.isExecutable(bin.resolve("pg_ctl"))) {
+                    throw new IllegalStateException("-Ddocrag.test.postgres.bin=" + configured + " has no executable initdb"
+                            + " and pg_ctl; " + INSTALL);
+                }
+                return bin;
             }
             Path base = Path.of("/usr/lib/postgresql");
             List<Path> found = new ArrayList<>();
@@ -179,10 +187,7 @@ final class PostgresServer implements ParameterResolver, ExecutionCondition {
             return found.stream()
                     .max(Comparator.comparingInt(b -> parseVersion(b.getParent().getFileName().toString())))
                     .orElseThrow(() -> new IllegalStateException("The PostgreSQL tests need a PostgreSQL server, and none"
-                            + " was found (no /usr/lib/postgresql/<version>/bin/initdb). Install it with"
-                            + " `apt-get install -y postgresql` (Debian/Ubuntu), or point -Ddocrag.test.postgres.bin=<dir>"
-                            + " at its binaries, or -Ddocrag.test.postgres.url=jdbc:postgresql://... at a running server;"
-                            + " to skip these tests deliberately, pass -Ddocrag.test.postgres=skip."));
+                            + " was found (no /usr/lib/postgresql/<version>/bin/initdb). " + INSTALL));
         }
 
         private static int parseVersion(String name) {
