@@ -191,13 +191,14 @@ final class Catalog implements AutoCloseable {
         try (Connection c = dataSource.getConnection()) {
             boolean meta = tableExists(c, "docrag_meta");
             boolean documents = tableExists(c, "documents");
-            if (documents && !columnExists(c, "documents", "tenant")) {
-                throw new DocRagException("the catalog " + description + " was written by an older DocRag (documents"
-                        + " without tenants); delete the directory and ingest again");
-            }
+            // Every DocRag catalog, format 1 included, has docrag_meta beside documents.
             if (documents && !meta) {
                 throw new DocRagException("the catalog " + description + " has a table DOCUMENTS that DocRag did not"
                         + " create; give DocRag a schema of its own (DocRag.Builder.catalogSchema)");
+            }
+            if (documents && !columnExists(c, "documents", "tenant")) {
+                throw new DocRagException("the catalog " + description + " was written by an older DocRag (documents"
+                        + " without tenants); delete the directory and ingest again");
             }
             v1Tables = meta;
         }
@@ -264,8 +265,7 @@ final class Catalog implements AutoCloseable {
     }
 
     void putMeta(String key, String value) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        inTransaction(c -> {
             try (PreparedStatement up = c.prepareStatement("UPDATE " + t("docrag_meta") + " SET meta_value = ? WHERE meta_key = ?")) {
                 up.setString(1, value);
                 up.setString(2, key);
@@ -276,14 +276,9 @@ final class Catalog implements AutoCloseable {
                         in.executeUpdate();
                     }
                 }
-                c.commit();
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
             }
-        }
+            return null;
+        });
     }
 
     /**
@@ -341,17 +336,6 @@ final class Catalog implements AutoCloseable {
             }
         }
         return out;
-    }
-
-    /** Inserts or updates the rows in one transaction (a write outside any run, as tests use). */
-    void upsert(List<Entry> entries) throws SQLException {
-        if (entries.isEmpty()) {
-            return;
-        }
-        inTransaction(c -> {
-            upsert(c, entries, Timestamp.from(Instant.now()));
-            return null;
-        });
     }
 
     /**

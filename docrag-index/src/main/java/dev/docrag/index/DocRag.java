@@ -43,8 +43,9 @@ import javax.sql.DataSource;
 
 /**
  * DocRag's entry point: a search index over an application's documents, kept in one directory
- * (a Lucene index and an H2 catalog), searchable by meaning, by keyword, or both, per tenant and
- * per caller.
+ * (a Lucene index and, by default, an H2 catalog; the catalog may live in a shared PostgreSQL
+ * database instead, see {@link Builder#catalogUrl}), searchable by meaning, by keyword, or both,
+ * per tenant and per caller.
  *
  * <pre>{@code
  * try (DocRag rag = DocRag.builder().directory(Path.of("data/docrag")).build()) {
@@ -71,6 +72,9 @@ import javax.sql.DataSource;
  *       path (see {@link SearchRequest}); a request cannot be built without a tenant scope.</li>
  *   <li>One bad document never stops a batch; it is reported in the {@link IngestReport} with a
  *       typed reason, and its previous version stays searchable.</li>
+ *   <li>Every {@code ingest} and {@code upsert} call is recorded in the catalog as a run with its
+ *       counts and one row per failure, in the same transaction as its documents' rows.</li>
+ *   <li>A catalog belongs to one directory: opening it from another directory fails.</li>
  *   <li>With a {@link Builder#redactor(dev.docrag.core.redact.Redactor) redactor} (off by default),
  *       the secrets it recognises are replaced before a document is hashed, chunked, embedded or
  *       stored, and each replacement is counted in the {@link IngestReport}.</li>
@@ -804,6 +808,8 @@ public final class DocRag implements AutoCloseable {
             Catalog catalog = null;
             try {
                 catalog = openCatalog();
+                // Before anything is recorded in it: a catalog of another directory stays untouched.
+                catalog.claimOwner(IndexIdentity.of(directory), directory);
                 MetadataFields fields = new MetadataFields(catalog.metadataFields());
                 index = new ChunkIndex(directory.resolve("index"), e.model(), vectorIndex, fields);
                 Optional<String> recorded = catalog.meta(META_MODEL);
@@ -814,7 +820,6 @@ public final class DocRag implements AutoCloseable {
                 if (recorded.isEmpty()) {
                     catalog.putMeta(META_MODEL, e.model().id());
                 }
-                catalog.claimOwner(IndexIdentity.of(directory), directory);
                 return new DocRag(this, e, index, catalog, fields);
             } catch (IOException | SQLException | RuntimeException failure) {
                 try {

@@ -468,6 +468,28 @@ abstract class CatalogSuite {
         try (DocRag rag = plain(tmp.resolve("dir")).catalog(host).catalogSchema(schema).build()) {
             assertThat(rag.documentCount()).as("reopened through the host's pool").isEqualTo(1);
         }
+
+        // Told to use the host's own schema, DocRag refuses a DOCUMENTS table it did not create...
+        String hostSchema;
+        try (Connection c = host.getConnection(); Statement s = c.createStatement()) {
+            hostSchema = c.getSchema();
+            s.execute("CREATE TABLE orders (order_id INT)");
+            s.execute("INSERT INTO orders (order_id) VALUES (7)");
+        }
+        assertThatThrownBy(() -> plain(tmp.resolve("dir2")).catalog(host).catalogSchema(hostSchema).build())
+                .isInstanceOf(DocRagException.class).hasMessageContaining("did not create");
+        // ...and otherwise shares the schema: the host's tables count as no version of DocRag's.
+        try (Connection c = host.getConnection(); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE documents");
+        }
+        try (DocRag rag = plain(tmp.resolve("dir2")).catalog(host).catalogSchema(hostSchema).build()) {
+            rag.upsert(DocumentInput.builder("t", "d").text("beside the host's tables").build());
+            assertThat(rag.documentCount()).isEqualTo(1);
+        }
+        try (Connection c = host.getConnection()) {
+            assertThat(row(c, "SELECT order_id FROM orders")).containsEntry("order_id", 7L);
+            assertThat(row(c, "SELECT COUNT(*) AS n FROM documents")).containsEntry("n", 1L);
+        }
     }
 
     @Test
