@@ -295,6 +295,30 @@ abstract class CatalogSuite {
     }
 
     @Test
+    void aRunWhoseCatalogCommitFailsIsRecordedAsFailedWithNothingAcknowledged() throws SQLException {
+        Path dir = tmp.resolve("fail");
+        try (DocRag rag = builder(dir).build()) {
+            rag.upsert(DocumentInput.builder("t", "ok").title("fine").text("a fine document").build());
+            try (Connection c = connect(dir); Statement s = c.createStatement()) {
+                // The database now refuses one title: the index commits, the catalog transaction fails.
+                s.execute("ALTER TABLE documents ADD CONSTRAINT no_boom CHECK (title <> 'boom')");
+            }
+            assertThatThrownBy(() -> rag.upsert(List.of(
+                    DocumentInput.builder("t", "other").title("other").text("another document").build(),
+                    DocumentInput.builder("t", "bad").title("boom").text("refused by the catalog").build())))
+                    .isInstanceOf(DocRagException.class).hasMessageContaining("could not commit");
+            assertThat(rag.documentCount("t")).as("the whole catalog transaction rolled back").isEqualTo(1);
+            try (Connection c = connect(dir)) {
+                List<Map<String, Object>> runs = rows(c, "SELECT status, added, message FROM ingest_runs ORDER BY id");
+                assertThat(runs).hasSize(2);
+                assertThat(runs.get(0)).containsEntry("status", "COMMITTED");
+                assertThat(runs.get(1)).containsEntry("status", "FAILED").containsEntry("added", 2L);
+                assertThat((String) runs.get(1).get("message")).contains("could not commit");
+            }
+        }
+    }
+
+    @Test
     void reingestingRemovesVanishedFilesOfThatFolderAndTenantOnly(@TempDir Path work) throws IOException, SQLException {
         Path dir = tmp.resolve("rm");
         Path docs = work.resolve("docs");
