@@ -179,7 +179,7 @@ public final class DocRag implements AutoCloseable {
                     DocumentInput input;
                     try {
                         input = new DocumentInput(tenant, doc.id(), doc.source(), doc.title(), doc.text(),
-                                new HashMap<>(doc.metadata()), Set.of(), doc.sections(), doc.pages());
+                                new HashMap<>(doc.metadata()), Set.of(), doc.sections(), doc.pages(), doc.blocks());
                     } catch (IllegalArgumentException e) {
                         throw new DocumentFailure(DocumentProblem.MALFORMED, e.getMessage(), e);
                     }
@@ -659,6 +659,7 @@ public final class DocRag implements AutoCloseable {
             // structure decides where chunks are cut and what they carry
             doc.sections().forEach(sec -> parts.add("section=" + sec.start() + ":" + sec.end() + ":" + sec.headings()));
             doc.pages().forEach(p -> parts.add("page=" + p.number() + ":" + p.start() + ":" + p.end()));
+            doc.blocks().forEach(b -> parts.add("block=" + b.start() + ":" + b.end()));
             for (String part : parts) {
                 sha.update(part.getBytes(StandardCharsets.UTF_8));
                 sha.update((byte) 0);

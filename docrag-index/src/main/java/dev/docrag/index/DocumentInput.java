@@ -1,5 +1,6 @@
 package dev.docrag.index;
 
+import dev.docrag.core.Block;
 import dev.docrag.core.Document;
 import dev.docrag.core.Page;
 import dev.docrag.core.Section;
@@ -48,9 +49,12 @@ import java.util.TreeSet;
  *                     cross a section and carry its breadcrumb. Empty for unstructured text.
  * @param pages        the page spans of {@code text}, for a paginated source; chunks carry the
  *                     page they start on. Usually empty.
+ * @param blocks       spans of {@code text} kept whole in one chunk when they fit, such as code
+ *                     blocks (see {@link Block})
  */
 public record DocumentInput(String tenant, String id, String source, String title, String text,
-                            Map<String, Object> metadata, Set<String> accessGroups, List<Section> sections, List<Page> pages) {
+                            Map<String, Object> metadata, Set<String> accessGroups, List<Section> sections, List<Page> pages,
+                            List<Block> blocks) {
     /** Longest tenant name accepted. */
     public static final int MAX_TENANT_LENGTH = 256;
     /** Longest document id accepted. */
@@ -73,8 +77,9 @@ public record DocumentInput(String tenant, String id, String source, String titl
         accessGroups = checkGroups("accessGroups of document '" + id + "'", accessGroups == null ? Set.of() : accessGroups);
         sections = sections == null ? List.of() : List.copyOf(sections);
         pages = pages == null ? List.of() : List.copyOf(pages);
+        blocks = blocks == null ? List.of() : List.copyOf(blocks);
         try {
-            toDocument(id, source, title, text, sections, pages); // the same span checks as a loaded document
+            toDocument(id, source, title, text, sections, pages, blocks); // the same span checks as a loaded document
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("document '" + id + "' (tenant " + tenant + "): " + e.getMessage(), e);
         }
@@ -83,17 +88,17 @@ public record DocumentInput(String tenant, String id, String source, String titl
     /** A document without structure. */
     public DocumentInput(String tenant, String id, String source, String title, String text,
                          Map<String, Object> metadata, Set<String> accessGroups) {
-        this(tenant, id, source, title, text, metadata, accessGroups, List.of(), List.of());
+        this(tenant, id, source, title, text, metadata, accessGroups, List.of(), List.of(), List.of());
     }
 
     /** The text and structure as the chunker takes them (metadata stays typed here). */
     Document toDocument() {
-        return toDocument(id, source, title, text, sections, pages);
+        return toDocument(id, source, title, text, sections, pages, blocks);
     }
 
     private static Document toDocument(String id, String source, String title, String text, List<Section> sections,
-                                       List<Page> pages) {
-        return new Document(id, source, title, text, Map.of(), sections, pages);
+                                       List<Page> pages, List<Block> blocks) {
+        return new Document(id, source, title, text, Map.of(), sections, pages, blocks);
     }
 
     /** Starts a document with the given identity. */
@@ -193,6 +198,7 @@ public record DocumentInput(String tenant, String id, String source, String titl
         private final Set<String> accessGroups = new TreeSet<>();
         private List<Section> sections = List.of();
         private List<Page> pages = List.of();
+        private List<Block> blocks = List.of();
 
         private Builder(String tenant, String id) {
             this.tenant = tenant;
@@ -214,6 +220,7 @@ public record DocumentInput(String tenant, String id, String source, String titl
             this.text = Objects.requireNonNull(text, "text");
             this.sections = List.of();
             this.pages = List.of();
+            this.blocks = List.of();
             return this;
         }
 
@@ -231,7 +238,7 @@ public record DocumentInput(String tenant, String id, String source, String titl
         }
 
         /**
-         * Takes text, sections and pages from a loaded document; its title and string metadata
+         * Takes text, sections, pages and blocks from a loaded document; its title and string metadata
          * too, where this builder has none set yet.
          */
         public Builder document(Document document) {
@@ -239,6 +246,7 @@ public record DocumentInput(String tenant, String id, String source, String titl
             this.text = document.text();
             this.sections = document.sections();
             this.pages = document.pages();
+            this.blocks = document.blocks();
             if (title == null && !document.title().equals(id)) {
                 this.title = document.title();
             }
@@ -249,6 +257,12 @@ public record DocumentInput(String tenant, String id, String source, String titl
         /** Sets the heading structure of the text; see {@link DocumentInput#sections()}. */
         public Builder sections(List<Section> sections) {
             this.sections = List.copyOf(sections);
+            return this;
+        }
+
+        /** Sets the spans to keep whole; see {@link DocumentInput#blocks()}. */
+        public Builder blocks(List<Block> blocks) {
+            this.blocks = List.copyOf(blocks);
             return this;
         }
 
@@ -283,7 +297,7 @@ public record DocumentInput(String tenant, String id, String source, String titl
         }
 
         public DocumentInput build() {
-            return new DocumentInput(tenant, id, source, title, text, metadata, accessGroups, sections, pages);
+            return new DocumentInput(tenant, id, source, title, text, metadata, accessGroups, sections, pages, blocks);
         }
     }
 }

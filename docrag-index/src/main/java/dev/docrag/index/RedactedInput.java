@@ -48,7 +48,7 @@ record RedactedInput(DocumentInput input, Map<SecretRule, Integer> counts) {
             return new RedactedInput(doc, counts);
         }
         return new RedactedInput(new DocumentInput(doc.tenant(), doc.id(), d.source(), d.title(), d.text(), metadata,
-                doc.accessGroups(), d.sections(), d.pages()), counts);
+                doc.accessGroups(), d.sections(), d.pages(), d.blocks()), counts);
     }
 
     private static String take(RedactedText r, Map<SecretRule, Integer> counts) {

@@ -1,5 +1,6 @@
 package dev.docrag.core.chunk;
 
+import dev.docrag.core.Block;
 import dev.docrag.core.Chunk;
 import dev.docrag.core.Document;
 import dev.docrag.core.Page;
@@ -37,7 +38,8 @@ import java.util.regex.Pattern;
  *       line, sentence, word, and only for a single over-long word at characters (never inside a
  *       surrogate pair) — and neighbouring pieces are merged up to {@code targetTokens}, except
  *       that a section's heading is merged with what follows it up to {@code maxTokens}, so a
- *       heading stays with its first paragraph whenever the two fit in a chunk.</li>
+ *       heading stays with its first paragraph whenever the two fit in a chunk. A {@link Block}
+ *       (a code block) that fits in a chunk is never cut.</li>
  * </ul>
  * Thread-safe if the token counter is.
  *
@@ -139,9 +141,10 @@ public final class Chunker {
     public List<Chunk> chunk(Document doc) {
         String text = doc.text();
         List<Chunk> chunks = new ArrayList<>();
+        Blocks blocks = new Blocks(doc.blocks());
         for (Unit unit : units(doc)) {
             List<Piece> pieces = new ArrayList<>();
-            split(text, unit.start, unit.end, 0, null, pieces);
+            split(text, unit.start, unit.end, 0, null, blocks, pieces);
             int first = chunks.size();
             merge(doc, unit, pieces, chunks);
             if (overlapTokens > 0) {
@@ -334,7 +337,7 @@ public final class Chunker {
     }
 
     /** Appends pieces of text[start, end) that each fit in maxTokens and maxChars. */
-    private void split(String text, int start, int end, int level, TokenMap map, List<Piece> out) {
+    private void split(String text, int start, int end, int level, TokenMap map, Blocks blocks, List<Piece> out) {
         if (start >= end) {
             return;
         }
@@ -356,18 +359,18 @@ public final class Chunker {
             Matcher m = BOUNDARIES[level].matcher(text).region(start, end);
             int from = start;
             while (m.find()) {
-                if (m.end() >= end || m.end() <= from) {
+                if (m.end() >= end || m.end() <= from || !blocks.mayCutAt(text, m.end(), map)) {
                     continue;
                 }
-                split(text, from, m.end(), level + 1, map, out); // the separator stays with the piece before it
+                split(text, from, m.end(), level + 1, map, blocks, out); // the separator stays with the piece before it
                 from = m.end();
             }
             if (from > start) {
-                split(text, from, end, level + 1, map, out);
+                split(text, from, end, level + 1, map, blocks, out);
                 return;
             }
         }
-        splitCharacters(text, start, end, tokens, map, out);
+        splitCharacters(text, start, end, tokens, map, blocks, out);
     }
 
     /**
@@ -376,15 +379,15 @@ public final class Chunker {
      * along a word. Cutting straight to size counts the text about twice; halving would count it
      * once per halving. {@code tokens} is 0 when the span was too long in characters to be counted.
      */
-    private void splitCharacters(String text, int start, int end, int tokens, TokenMap map, List<Piece> out) {
+    private void splitCharacters(String text, int start, int end, int tokens, TokenMap map, Blocks blocks, List<Piece> out) {
         // A word keeps the white space after it; if the two do not fit together, cut between them.
         int word = end;
         while (word > start && Character.isWhitespace(text.charAt(word - 1))) {
             word--;
         }
         if (word > start && word < end) {
-            split(text, start, word, BOUNDARIES.length, map, out);
-            split(text, word, end, BOUNDARIES.length, map, out);
+            split(text, start, word, BOUNDARIES.length, map, blocks, out);
+            split(text, word, end, BOUNDARIES.length, map, blocks, out);
             return;
         }
         long byTokens = Math.ceilDiv(Math.max(1, tokens - overhead), Math.max(1, targetTokens - overhead));
@@ -399,14 +402,48 @@ public final class Chunker {
             if (cut <= from || cut >= end) {
                 continue;
             }
-            split(text, from, cut, BOUNDARIES.length, map, out);
+            split(text, from, cut, BOUNDARIES.length, map, blocks, out);
             from = cut;
         }
         if (from == start) {
             throw new IllegalStateException("a single character is longer than " + maxTokens + " tokens: U+"
                     + Integer.toHexString(text.codePointAt(start)).toUpperCase(Locale.ROOT));
         }
-        split(text, from, end, BOUNDARIES.length, map, out);
+        split(text, from, end, BOUNDARIES.length, map, blocks, out);
+    }
+
+    /** The document's blocks, and which of them fit in a chunk (decided when first asked). */
+    private final class Blocks {
+        private final List<Block> list;
+        private final byte[] fits; // 0 unknown, 1 fits, 2 does not
+
+        Blocks(List<Block> list) {
+            this.list = list;
+            this.fits = new byte[list.size()];
+        }
+
+        /** Whether a boundary at {@code at} may be cut: not strictly inside a block that fits. */
+        boolean mayCutAt(String text, int at, TokenMap map) {
+            int lo = 0;
+            int hi = list.size();
+            while (lo < hi) { // the first block ending after at
+                int mid = (lo + hi) >>> 1;
+                if (list.get(mid).end() > at) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            if (lo == list.size() || list.get(lo).start() >= at) {
+                return true;
+            }
+            Block b = list.get(lo);
+            if (fits[lo] == 0) {
+                boolean ok = b.end() - b.start() <= maxChars && count(text, b.start(), b.end(), map) <= maxTokens;
+                fits[lo] = (byte) (ok ? 1 : 2);
+            }
+            return fits[lo] == 2;
+        }
     }
 
     /** Tokenizes text[start, end) once. */

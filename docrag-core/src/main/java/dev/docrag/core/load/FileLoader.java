@@ -176,7 +176,7 @@ public final class FileLoader {
         if (content.invalidBytes() > 0) {
             metadata.put(INVALID_BYTES, Long.toString(content.invalidBytes()));
         }
-        return new Document(doc.id(), doc.source(), doc.title(), doc.text(), metadata, doc.sections(), doc.pages());
+        return doc.withMetadata(metadata);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.docrag.core.load;
 
+import dev.docrag.core.Block;
 import dev.docrag.core.Document;
 import dev.docrag.core.DocumentProblem;
 import dev.docrag.core.Section;
@@ -22,7 +23,8 @@ import java.util.Map;
  * the page marks its main content ({@code <main>} or {@code role="main"}) and that holds text,
  * only it is kept: documentation pages carry sidebars and tables of contents that would otherwise
  * turn up in every search. Headings {@code h1}..{@code h6} of the kept content become
- * {@link Section}s whose breadcrumb is the path of enclosing headings by level.
+ * {@link Section}s whose breadcrumb is the path of enclosing headings by level; {@code <pre>}
+ * elements become {@link Block}s, kept whole by the chunker when they fit.
  */
 final class HtmlLoader implements DocumentLoader {
     private static final String BOILERPLATE = "script, style, noscript, template, nav, header, footer, form, iframe, svg, "
@@ -52,7 +54,7 @@ final class HtmlLoader implements DocumentLoader {
         }
         String stripped = text.toString().strip();
         return new Document(id, source, title, stripped, Map.of("type", "html"),
-                sections(visitor.headings, lead, stripped.length()), List.of());
+                sections(visitor.headings, lead, stripped.length()), List.of(), blocks(visitor.pres, lead, stripped.length()));
     }
 
     /** One section per heading, up to the next heading; the breadcrumb follows heading levels. */
@@ -81,6 +83,19 @@ final class HtmlLoader implements DocumentLoader {
     private record HeadingMark(int offset, int level, String text) {
     }
 
+    /** The outermost {@code <pre>} elements' text, shifted like the text. */
+    private static List<Block> blocks(List<int[]> pres, int lead, int length) {
+        List<Block> out = new ArrayList<>();
+        for (int[] p : pres) {
+            int start = Math.min(length, Math.max(0, p[0] - lead));
+            int end = Math.min(length, Math.max(0, p[1] - lead));
+            if (end > start && (out.isEmpty() || start >= out.get(out.size() - 1).end())) {
+                out.add(new Block(start, end));
+            }
+        }
+        return out;
+    }
+
     /** The first non-blank h1, else the first non-blank h2 (an h2 above the h1 is a section, not the title). */
     private static String firstHeading(org.jsoup.nodes.Document html, String fallback) {
         for (String tag : new String[] {"h1", "h2"}) {
@@ -97,7 +112,9 @@ final class HtmlLoader implements DocumentLoader {
     private static final class BlockTextVisitor implements NodeVisitor {
         private final StringBuilder out;
         private final List<HeadingMark> headings = new ArrayList<>();
+        private final List<int[]> pres = new ArrayList<>();
         private int preDepth;
+        private int preStart;
 
         BlockTextVisitor(StringBuilder out) {
             this.out = out;
@@ -129,11 +146,11 @@ final class HtmlLoader implements DocumentLoader {
                     }
                 }
             } else if (node instanceof Element e) {
-                if (e.nameIs("pre")) {
-                    preDepth++;
-                }
                 if (e.isBlock() || e.nameIs("br")) {
                     breakBlock(e.nameIs("br") || e.nameIs("li") ? "\n" : "\n\n");
+                }
+                if (e.nameIs("pre") && preDepth++ == 0) {
+                    preStart = out.length();
                 }
                 int level = headingLevel(e);
                 if (level > 0) {
@@ -148,8 +165,12 @@ final class HtmlLoader implements DocumentLoader {
         @Override
         public void tail(Node node, int depth) {
             if (node instanceof Element e) {
-                if (e.nameIs("pre")) {
-                    preDepth--;
+                if (e.nameIs("pre") && --preDepth == 0) {
+                    int end = out.length();
+                    while (end > preStart && out.charAt(end - 1) == ' ') { // breakBlock trims these
+                        end--;
+                    }
+                    pres.add(new int[] {preStart, end});
                 }
                 if (e.isBlock()) {
                     breakBlock(e.nameIs("li") ? "\n" : "\n\n");

@@ -1,9 +1,12 @@
 package dev.docrag.core.load;
 
+import dev.docrag.core.Block;
 import dev.docrag.core.Document;
 import dev.docrag.core.DocumentProblem;
 import dev.docrag.core.Section;
 import org.commonmark.node.Code;
+import org.commonmark.node.FencedCodeBlock;
+import org.commonmark.node.IndentedCodeBlock;
 import org.commonmark.node.Heading;
 import org.commonmark.node.HardLineBreak;
 import org.commonmark.node.Node;
@@ -40,7 +43,9 @@ import java.util.regex.Pattern;
  *
  * <p><b>Sections</b>: every top-level heading (ATX or setext; not one inside a block quote, a list
  * or fenced code) starts a {@link Section} at the start of its line, ending where the next one
- * starts; its breadcrumb is the path of enclosing headings by level. Stateless and thread-safe.
+ * starts; its breadcrumb is the path of enclosing headings by level. Top-level fenced and indented
+ * code blocks become {@link Block}s, kept whole by the chunker when they fit. Stateless and
+ * thread-safe.
  */
 final class MarkdownLoader implements DocumentLoader {
     private static final Pattern OPEN = Pattern.compile("\\A\\uFEFF?---[ \\t]*\\r?\\n");
@@ -63,21 +68,39 @@ final class MarkdownLoader implements DocumentLoader {
                 text = content.substring(close.end());
             }
         }
-        List<HeadingMark> headings = headings(text);
+        Node parsed = parser.parse(text);
+        List<HeadingMark> headings = headings(parsed, text);
         String title = metadata.remove("title");
         if (title == null || title.isBlank()) {
             title = headings.stream().filter(h -> h.level == 1).map(HeadingMark::text).findFirst().orElse(null);
         }
         metadata.put("type", "markdown");
-        return new Document(id, source, title == null ? name : title, text, metadata, sections(headings, text.length()), List.of());
+        return new Document(id, source, title == null ? name : title, text, metadata, sections(headings, text.length()),
+                List.of(), codeBlocks(parsed, text));
     }
 
     private record HeadingMark(int offset, int level, String text) {
     }
 
+    /** Fenced and indented code blocks at the top level, from the start of their first line. */
+    private static List<Block> codeBlocks(Node doc, String text) {
+        List<Block> out = new ArrayList<>();
+        for (Node n = doc.getFirstChild(); n != null; n = n.getNext()) {
+            if ((n instanceof FencedCodeBlock || n instanceof IndentedCodeBlock) && !n.getSourceSpans().isEmpty()) {
+                SourceSpan first = n.getSourceSpans().get(0);
+                SourceSpan last = n.getSourceSpans().get(n.getSourceSpans().size() - 1);
+                int start = Math.max(0, first.getInputIndex() - first.getColumnIndex());
+                int end = Math.min(text.length(), last.getInputIndex() + last.getLength());
+                if (end > start && (out.isEmpty() || start >= out.get(out.size() - 1).end())) {
+                    out.add(new Block(start, end));
+                }
+            }
+        }
+        return out;
+    }
+
     /** The top-level headings with non-blank text, in order, each at the start of its line. */
-    private List<HeadingMark> headings(String text) {
-        Node doc = parser.parse(text);
+    private static List<HeadingMark> headings(Node doc, String text) {
         List<HeadingMark> out = new ArrayList<>();
         for (Node n = doc.getFirstChild(); n != null; n = n.getNext()) {
             if (n instanceof Heading heading && !heading.getSourceSpans().isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.docrag.core.redact;
 
+import dev.docrag.core.Block;
 import dev.docrag.core.Document;
 import dev.docrag.core.Page;
 import dev.docrag.core.Section;
@@ -24,7 +25,7 @@ import java.util.TreeMap;
  * Redactor redactor = Redactor.standard();                                // every rule
  * Redactor keysOnly = Redactor.builder().only(SecretRule.PRIVATE_KEY, SecretRule.AWS_ACCESS_KEY).build();
  * Redaction r = redactor.redact(document);
- * r.document();  // text, title, source and metadata values redacted; sections and pages remapped
+ * r.document();  // text, title, source and metadata values redacted; sections, pages and blocks remapped
  * r.counts();    // {AWS_ACCESS_KEY=1, JWT=2}
  * }</pre>
  *
@@ -97,7 +98,11 @@ public final class Redactor {
         for (Page p : doc.pages()) {
             pages.add(new Page(p.number(), spans.map(p.start()), spans.map(p.end())));
         }
-        return new Redaction(new Document(doc.id(), source, title, text, metadata, sections, pages), counts);
+        List<Block> blocks = new ArrayList<>(doc.blocks().size());
+        for (Block b : doc.blocks()) {
+            blocks.add(new Block(spans.map(b.start()), spans.map(b.end())));
+        }
+        return new Redaction(new Document(doc.id(), source, title, text, metadata, sections, pages, blocks), counts);
     }
 
     private static String count(RedactedText r, Map<SecretRule, Integer> counts) {

@@ -1,5 +1,6 @@
 package dev.docrag.core.chunk;
 
+import dev.docrag.core.Block;
 import dev.docrag.core.Chunk;
 import dev.docrag.core.Document;
 import dev.docrag.core.Page;
@@ -664,6 +665,7 @@ class ChunkerTest {
     private static Document sectioned(Random r, String id) {
         StringBuilder sb = new StringBuilder();
         List<Section> sections = new ArrayList<>();
+        List<Block> blocks = new ArrayList<>();
         if (r.nextBoolean()) {
             sb.append(randomDocument(r)).append("\n\n");
         }
@@ -678,9 +680,19 @@ class ChunkerTest {
             if (r.nextInt(4) != 0) {
                 sb.append(randomDocument(r)).append("\n\n");
             }
+            if (r.nextInt(3) == 0) { // a code block with blank lines inside, which a paragraph cut would split
+                int blockStart = sb.length();
+                sb.append("```\n");
+                for (int l = 1 + r.nextInt(r.nextBoolean() ? 4 : 30); l > 0; l--) {
+                    sb.append("x = call(").append(words("a", 1 + r.nextInt(6))).append(")\n").append(r.nextBoolean() ? "\n" : "");
+                }
+                sb.append("```");
+                blocks.add(new Block(blockStart, sb.length()));
+                sb.append("\n\n");
+            }
             sections.add(new Section(path, start, sb.length()));
         }
-        return new Document(id, "test", "t", sb.toString(), Map.of("lang", "en"), sections, List.of());
+        return new Document(id, "test", "t", sb.toString(), Map.of("lang", "en"), sections, List.of(), blocks);
     }
 
     @ParameterizedTest
@@ -688,6 +700,7 @@ class ChunkerTest {
     void chunksStayInsideTheirSectionAndCarryItsBreadcrumb(Counter counter) {
         Random r = random("chunksStayInsideTheirSection" + counter);
         int withHeadings = 0;
+        int wholeBlocks = 0;
         for (int d = 0; d < DOCS / 4; d++) {
             int max = 6 + r.nextInt(r.nextBoolean() ? 30 : 300);
             int target = 3 + r.nextInt(max - 2);
@@ -713,7 +726,16 @@ class ChunkerTest {
                 }
                 withHeadings += c.headings().isEmpty() ? 0 : 1;
             }
+            for (Block b : doc.blocks()) {
+                String code = doc.text().substring(b.start(), b.end());
+                if (counter.applyAsInt(code) <= max && code.length() <= CHARS_PER_TOKEN * max) {
+                    assertThat(chunks).as("%s: the code block at %d fits in a chunk and is kept whole", context, b.start())
+                            .anySatisfy(c -> assertThat(c.start() <= b.start() && b.end() <= c.end()).isTrue());
+                    wholeBlocks++;
+                }
+            }
         }
+        assertThat(wholeBlocks).as(seedNote()).isGreaterThan(5);
         assertThat(withHeadings).as(seedNote()).isGreaterThan(30);
     }
 
@@ -830,5 +852,23 @@ class ChunkerTest {
         }
         assertThatThrownBy(() -> Chunker.builder(Counter.WORDS).targetTokens(50).maxTokens(60).overlapTokens(11).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("overlap=11");
+    }
+
+    @Test
+    void aCodeBlockThatFitsIsNeverCutAtItsBlankLines() {
+        String code = "```python\ndef a():\n    return 1\n\n\ndef b():\n    return 2\n```";
+        String text = words("p", 6) + "\n\n" + code + "\n\n" + words("q", 6);
+        int start = text.indexOf("```");
+        Document doc = new Document("d.md", "d.md", "t", text, null, List.of(), List.of(),
+                List.of(new Block(start, start + code.length())));
+        // target 8: without the block, the paragraph cut after "return 1" would split the code
+        List<Chunk> chunks = new Chunker(Counter.WORDS, 8, 16).chunk(doc);
+        assertThat(chunks).extracting(Chunk::text).contains(code);
+        List<Chunk> unprotected = new Chunker(Counter.WORDS, 8, 16).chunk(new Document("d.md", "d.md", "t", text, null));
+        assertThat(unprotected).extracting(Chunk::text).doesNotContain(code);
+        // a block over the maximum is cut like any other text
+        List<Chunk> small = new Chunker(Counter.WORDS, 4, 6).chunk(doc);
+        assertInvariants(doc, new Chunker(Counter.WORDS, 4, 6), Counter.WORDS, small, "block over max");
+        assertThat(small).extracting(Chunk::text).doesNotContain(code);
     }
 }

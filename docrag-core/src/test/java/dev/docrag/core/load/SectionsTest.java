@@ -64,6 +64,8 @@ class SectionsTest {
         assertThat(spans.get(4)).isEqualTo("## Classes\nLast.\n");
         assertThat(doc.text().substring(0, doc.sections().get(0).start())).isEqualTo("Preface before any heading.\n\n");
         assertThat(doc.title()).isEqualTo("Guide");
+        assertThat(doc.blocks()).extracting(b -> doc.text().substring(b.start(), b.end()))
+                .containsExactly("```python\n# not a heading: inside fenced code\ntry: pass\n```");
     }
 
     @Test
@@ -115,6 +117,10 @@ class SectionsTest {
                 "Querying the size\n\nSize text.\n\n",
                 "Files\n\nFiles text.");
         assertThat(doc.title()).isEqualTo("os — Python docs");
+        assertThat(doc.blocks()).isEmpty();
+        Document pre = new HtmlLoader().load("p.html", "p.html", "p.html",
+                "<body><p>Run:</p><pre>  a = 1\n\n  b = 2  </pre><p>Done.</p></body>");
+        assertThat(pre.blocks()).extracting(b -> pre.text().substring(b.start(), b.end())).containsExactly("  a = 1\n\n  b = 2");
     }
 
     @Test
