@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 /**
@@ -111,11 +112,26 @@ final class PostgresServer implements ParameterResolver, ExecutionCondition {
         final PostgresServer server;
         private final Path bin;
         private final Path home;
+        private final AtomicBoolean closed = new AtomicBoolean();
+        /** Stops the cluster if the test JVM is terminated before JUnit closes it (not on SIGKILL). */
+        private final Thread shutdownHook;
 
         private Cluster(PostgresServer server, Path bin, Path home) {
             this.server = server;
             this.bin = bin;
             this.home = home;
+            if (home != null) {
+                shutdownHook = new Thread(() -> {
+                    try {
+                        stop();
+                    } catch (IOException | InterruptedException e) {
+                        // the JVM is exiting; nothing left to report to
+                    }
+                }, "docrag-postgres-stop");
+                Runtime.getRuntime().addShutdownHook(shutdownHook);
+            } else {
+                shutdownHook = null;
+            }
         }
 
         static Cluster start() throws IOException, SQLException, InterruptedException {
@@ -146,7 +162,6 @@ final class PostgresServer implements ParameterResolver, ExecutionCondition {
                     lastFailure = e; // the port was taken between probing and binding: try another
                     continue;
                 }
-                Cluster cluster = new Cluster(null, bin, home);
                 try {
                     String base = "jdbc:postgresql://127.0.0.1:" + port + "/";
                     try (Connection c = DriverManager.getConnection(base + "postgres", "postgres", "");
@@ -156,7 +171,7 @@ final class PostgresServer implements ParameterResolver, ExecutionCondition {
                     }
                     return new Cluster(new PostgresServer(base + "docrag", "docrag", "docrag"), bin, home);
                 } catch (SQLException e) {
-                    cluster.close();
+                    new Cluster(null, bin, home).close();
                     throw e;
                 }
             }
@@ -234,7 +249,14 @@ final class PostgresServer implements ParameterResolver, ExecutionCondition {
 
         @Override
         public void close() throws IOException, InterruptedException {
-            if (home == null) {
+            if (shutdownHook != null) {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            }
+            stop();
+        }
+
+        private void stop() throws IOException, InterruptedException {
+            if (home == null || !closed.compareAndSet(false, true)) {
                 return;
             }
             boolean root = "root".equals(System.getProperty("user.name"));
