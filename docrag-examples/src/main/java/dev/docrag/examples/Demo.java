@@ -41,8 +41,8 @@ public final class Demo {
     static void run(Path docs, Path index, List<String> questions, int k, PrintStream out) {
         try (DocRag rag = DocRag.builder().directory(index).build()) {
             IngestReport report = rag.ingest(docs);
-            out.printf("Indexed %s into %s: %d added, %d updated, %d unchanged, %d failed, %d chunks (%d ms)%n",
-                    docs, index, report.added(), report.updated(), report.unchanged(), report.failed(),
+            out.printf("Indexed %s into %s: %d added, %d updated, %d unchanged, %d deleted, %d failed, %d chunks (%d ms)%n",
+                    docs, index, report.added(), report.updated(), report.unchanged(), report.deleted(), report.failed(),
                     report.chunks(), report.took().toMillis());
             report.failures().forEach(f -> out.printf("  skipped %s (%s): %s%n", f.source(), f.problem(), f.message()));
             out.printf("Model %s, %d documents%n", rag.model().id(), rag.documentCount());

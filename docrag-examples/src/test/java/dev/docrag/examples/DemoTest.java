@@ -31,7 +31,7 @@ class DemoTest {
     @Test
     void everyDemoQuestionIsAnsweredByTheRightPageFirst(@TempDir Path index) {
         String first = runDemo(index);
-        assertThat(first).contains("8 added, 0 updated, 0 unchanged, 0 failed");
+        assertThat(first).contains("8 added, 0 updated, 0 unchanged, 0 deleted, 0 failed");
         for (Map.Entry<String, String> qa : ANSWERS.entrySet()) {
             int at = first.indexOf("Q: " + qa.getKey());
             assertThat(at).as("question printed: %s", qa.getKey()).isNotNegative();
@@ -40,7 +40,7 @@ class DemoTest {
         }
 
         String second = runDemo(index);
-        assertThat(second).as("a second run re-embeds nothing").contains("0 added, 0 updated, 8 unchanged, 0 failed, 0 chunks");
+        assertThat(second).as("a second run re-embeds nothing").contains("0 added, 0 updated, 8 unchanged, 0 deleted, 0 failed, 0 chunks");
     }
 
     private static String runDemo(Path index) {

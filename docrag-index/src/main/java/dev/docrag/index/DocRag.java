@@ -24,9 +24,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -37,10 +39,13 @@ import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
+import javax.sql.DataSource;
+
 /**
  * DocRag's entry point: a search index over an application's documents, kept in one directory
- * (a Lucene index and an H2 catalog), searchable by meaning, by keyword, or both, per tenant and
- * per caller.
+ * (a Lucene index and, by default, an H2 catalog; the catalog may live in a shared PostgreSQL
+ * database instead, see {@link Builder#catalogUrl}), searchable by meaning, by keyword, or both,
+ * per tenant and per caller.
  *
  * <pre>{@code
  * try (DocRag rag = DocRag.builder().directory(Path.of("data/docrag")).build()) {
@@ -67,6 +72,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *       path (see {@link SearchRequest}); a request cannot be built without a tenant scope.</li>
  *   <li>One bad document never stops a batch; it is reported in the {@link IngestReport} with a
  *       typed reason, and its previous version stays searchable.</li>
+ *   <li>Every {@code ingest} and {@code upsert} call is recorded in the catalog as a run with its
+ *       counts and one row per failure, in the same transaction as its documents' rows.</li>
+ *   <li>A catalog belongs to one directory: opening it from another directory fails.</li>
  *   <li>With a {@link Builder#redactor(dev.docrag.core.redact.Redactor) redactor} (off by default),
  *       the secrets it recognises are replaced before a document is hashed, chunked, embedded or
  *       stored, and each replacement is counted in the {@link IngestReport}.</li>
@@ -130,7 +138,10 @@ public final class DocRag implements AutoCloseable {
     /**
      * Ingests every supported file under {@code folder} (see {@link FileLoader#list}) into
      * {@code tenant}, without access groups: new and changed documents are chunked, embedded and
-     * indexed; documents whose content is unchanged since the last run are skipped. A file's
+     * indexed; documents whose content is unchanged since the last run are skipped; documents
+     * last ingested from this folder (into this tenant) whose files are gone are deleted and
+     * counted as {@link IngestReport#deleted()} (a file that is still there but fails to load keeps
+     * its previous version). The run and each failure are recorded in the catalog. A file's
      * loader metadata (such as {@code type} and {@code charset}) becomes STRING metadata. Returns
      * when the run is committed and searchable. Entries the walk could not handle (an unreadable
      * folder, a link loop) are failures of the report like files that could not be loaded; a
@@ -147,15 +158,16 @@ public final class DocRag implements AutoCloseable {
         DocumentInput.checkTenant(tenant);
         return write(() -> {
             long started = System.nanoTime();
+            Instant startedAt = Instant.now();
             Listing listing;
             try {
                 listing = loader.list(folder);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot list " + folder + ": " + e.getMessage(), e);
             }
-            Batch batch = new Batch();
+            Batch batch = new Batch(Catalog.RunKind.INGEST, tenant, rootKey(folder), startedAt);
             for (LoadException e : listing.problems()) {
-                batch.failures.add(skipped(new IngestReport.Failure(e.source(), e.problem(), e.getMessage())));
+                batch.fail(tenant, skipped(new IngestReport.Failure(e.source(), e.problem(), e.getMessage())));
             }
             for (Path file : listing.files()) {
                 String source = file.toString();
@@ -174,14 +186,15 @@ public final class DocRag implements AutoCloseable {
                     stage(input, batch);
                     invalidBytesNotice(doc).ifPresent(batch.notices::add);
                 } catch (LoadException e) {
-                    batch.failures.add(skipped(new IngestReport.Failure(source, e.problem(), e.getMessage())));
+                    batch.fail(tenant, skipped(new IngestReport.Failure(source, e.problem(), e.getMessage())));
                 } catch (DocumentFailure e) {
-                    batch.failures.add(skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
+                    batch.fail(tenant, skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
                 }
             }
+            planRemovals(folder, tenant, listing, batch);
             IngestReport report = commit(batch, started);
-            LOG.info("Ingested {} into tenant {}: {} added, {} updated, {} unchanged, {} failed, {} chunks in {} ms",
-                    folder, tenant, report.added(), report.updated(), report.unchanged(), report.failed(),
+            LOG.info("Ingested {} into tenant {}: {} added, {} updated, {} unchanged, {} deleted, {} failed, {} chunks in {} ms",
+                    folder, tenant, report.added(), report.updated(), report.unchanged(), report.deleted(), report.failed(),
                     report.chunks(), report.took().toMillis());
             return report;
         });
@@ -217,13 +230,13 @@ public final class DocRag implements AutoCloseable {
         List<DocumentInput> docs = List.copyOf(Objects.requireNonNull(documents, "documents"));
         return write(() -> {
             long started = System.nanoTime();
-            Batch batch = new Batch();
+            Batch batch = new Batch(Catalog.RunKind.UPSERT, singleTenant(docs), null, Instant.now());
             for (DocumentInput doc : docs) {
                 String source = doc.tenant() + "/" + doc.id();
                 try {
                     stage(doc, batch);
                 } catch (DocumentFailure e) {
-                    batch.failures.add(skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
+                    batch.fail(doc.tenant(), skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
                 }
             }
             return commit(batch, started);
@@ -322,6 +335,89 @@ public final class DocRag implements AutoCloseable {
         final List<IngestReport.Failure> failures = new ArrayList<>();
         final List<IngestReport.Notice> notices = new ArrayList<>();
         final List<Catalog.Entry> written = new ArrayList<>();
+        /** The run this batch is recorded as. */
+        final Catalog.RunKind kind;
+        final String tenant;
+        /** The ingested folder ({@link #rootKey}); null for upserts. */
+        final String root;
+        final Instant startedAt;
+        final List<Catalog.DocumentError> errors = new ArrayList<>();
+        /** Documents of {@link #root} whose files are gone: deleted at commit. */
+        final List<ChunkIndex.DocKey> deleted = new ArrayList<>();
+        /** Documents found under {@link #root} that the catalog attributes to another folder or to an upsert. */
+        final List<ChunkIndex.DocKey> claimed = new ArrayList<>();
+
+        Batch(Catalog.RunKind kind, String tenant, String root, Instant startedAt) {
+            this.kind = kind;
+            this.tenant = tenant;
+            this.root = root;
+            this.startedAt = startedAt;
+        }
+
+        void fail(String failedTenant, IngestReport.Failure failure) {
+            failures.add(failure);
+            errors.add(new Catalog.DocumentError(failedTenant, failure.source(), failure.problem().name(), failure.message()));
+        }
+
+        Catalog.Run toRun() {
+            List<Catalog.Entry> rows = root == null ? written : written.stream().map(e -> e.withRoot(root)).toList();
+            return new Catalog.Run(kind, tenant, root, startedAt, rows, deleted, claimed, errors, added, updated, unchanged, chunks);
+        }
+    }
+
+    /**
+     * How a folder is named in the catalog: absolute and normalised, so that {@code docs},
+     * {@code ./docs} and {@code /srv/app/docs} from {@code /srv/app} are one root. A renamed
+     * folder is another root; see {@link #planRemovals}.
+     */
+    private static String rootKey(Path folder) {
+        return folder.toAbsolutePath().normalize().toString();
+    }
+
+    /** The tenant of every document of an upsert batch, or null when they differ. */
+    private static String singleTenant(List<DocumentInput> docs) {
+        String tenant = docs.isEmpty() ? null : docs.get(0).tenant();
+        for (DocumentInput d : docs) {
+            if (!d.tenant().equals(tenant)) {
+                return null;
+            }
+        }
+        return tenant;
+    }
+
+    /**
+     * Decides which documents a folder ingest removes: those of {@code tenant} last ingested from
+     * this folder whose files are no longer listed. A file that is listed but failed to load is not
+     * gone, so it keeps its previous version; nor is anything below an entry the walk could not
+     * read (an unreadable folder), since its files may well still exist. Documents that were
+     * upserted, or ingested from another folder, are never removed here; a listed file whose row
+     * says otherwise is claimed by this folder, so that a later removal of it is noticed.
+     */
+    private void planRemovals(Path folder, String tenant, Listing listing, Batch batch) throws SQLException {
+        Set<String> listed = new HashSet<>();
+        for (Path file : listing.files()) {
+            listed.add(FileLoader.documentId(folder, file));
+        }
+        List<String> unreadable = new ArrayList<>();
+        for (LoadException problem : listing.problems()) {
+            try {
+                unreadable.add(FileLoader.documentId(folder, Path.of(problem.source())));
+            } catch (IllegalArgumentException e) {
+                // An entry that cannot be placed under the folder: removal cannot be judged safely.
+                LOG.warn("Not removing vanished documents of {}: cannot place {} under it", folder, problem.source());
+                return;
+            }
+        }
+        for (Catalog.Origin o : catalog.origins(tenant)) {
+            if (listed.contains(o.id())) {
+                if (!batch.root.equals(o.root())) {
+                    batch.claimed.add(new ChunkIndex.DocKey(tenant, o.id()));
+                }
+            } else if (batch.root.equals(o.root()) && unreadable.stream().noneMatch(u -> u.isEmpty() || o.id().equals(u)
+                    || o.id().startsWith(u + "/"))) {
+                batch.deleted.add(new ChunkIndex.DocKey(tenant, o.id()));
+            }
+        }
     }
 
     /** The notice for a document whose undecodable bytes the loader replaced, if it had any. */
@@ -397,17 +493,31 @@ public final class DocRag implements AutoCloseable {
         }
     }
 
-    /** Index first, catalog second: a catalog row never promises chunks the index lacks. */
+    /**
+     * Index first, catalog second: a catalog row never promises chunks the index lacks. The run,
+     * its errors and the document rows are one catalog transaction, so a run is recorded as
+     * committed exactly when its documents are.
+     */
     private IngestReport commit(Batch batch, long started) {
+        Catalog.Run run = batch.toRun();
         try {
+            for (ChunkIndex.DocKey k : batch.deleted) {
+                index.delete(k.tenant(), k.id());
+            }
             index.commit();
-            catalog.upsert(batch.written);
+            catalog.commit(run);
             index.refresh();
         } catch (IOException | SQLException e) {
-            throw new DocRagException("could not commit in " + directory + ": " + e.getMessage(), e);
+            DocRagException failure = new DocRagException("could not commit in " + directory + ": " + e.getMessage(), e);
+            try {
+                catalog.recordFailedRun(run, failure.getMessage());
+            } catch (SQLException | RuntimeException unrecorded) {
+                failure.addSuppressed(unrecorded);
+            }
+            throw failure;
         }
-        return new IngestReport(batch.added, batch.updated, batch.unchanged, batch.chunks, batch.failures, batch.notices,
-                Duration.ofNanos(System.nanoTime() - started));
+        return new IngestReport(batch.added, batch.updated, batch.unchanged, batch.deleted.size(), batch.chunks,
+                batch.failures, batch.notices, Duration.ofNanos(System.nanoTime() - started));
     }
 
     /**
@@ -581,8 +691,56 @@ public final class DocRag implements AutoCloseable {
         private FileLoader loader = FileLoader.standard();
         private VectorIndexConfig vectorIndex = VectorIndexConfig.defaults();
         private Redactor redactor;
+        private String catalogUrl;
+        private String catalogUser;
+        private String catalogPassword;
+        private DataSource catalogDataSource;
+        private String catalogSchema;
 
         private Builder() {
+        }
+
+        /**
+         * Keeps the catalog in a shared database instead of the H2 file in {@link #directory(Path)}:
+         * typically {@code jdbc:postgresql://host:5432/db}. DocRag opens its own small connection pool
+         * (HikariCP, at most 4 connections) and closes it on {@link DocRag#close()}. DocRag's tables
+         * and its migration history ({@code docrag_schema_history}) go to the schema
+         * {@link #catalogSchema(String)}, {@code docrag} by default, created if missing. The schema
+         * belongs to this DocRag directory: opening it from another directory fails, so several
+         * directories share one database through one schema each. Alternative to
+         * {@link #catalog(DataSource)}.
+         */
+        public Builder catalogUrl(String jdbcUrl, String user, String password) {
+            Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+            if (!jdbcUrl.startsWith("jdbc:")) {
+                throw new IllegalArgumentException("catalogUrl must be a JDBC URL (jdbc:postgresql://...), got " + jdbcUrl);
+            }
+            this.catalogUrl = jdbcUrl;
+            this.catalogUser = user;
+            this.catalogPassword = password;
+            return this;
+        }
+
+        /**
+         * Keeps the catalog in a database the host already has a {@link DataSource} (a pool) for.
+         * DocRag borrows connections, returns them with auto-commit as it found it, and never
+         * closes the data source. Tables and migration history go to
+         * {@link #catalogSchema(String)} as for {@link #catalogUrl}; the host's own tables and its
+         * own Flyway history are not touched. Alternative to {@link #catalogUrl}.
+         */
+        public Builder catalog(DataSource dataSource) {
+            this.catalogDataSource = Objects.requireNonNull(dataSource, "dataSource");
+            return this;
+        }
+
+        /**
+         * The database schema of a shared catalog ({@link #catalogUrl} or {@link #catalog(DataSource)});
+         * default {@code docrag}. A plain identifier (letters, digits, {@code _}), folded to the
+         * database's case like any unquoted name. Give each DocRag directory its own.
+         */
+        public Builder catalogSchema(String schema) {
+            this.catalogSchema = Catalog.checkSchemaName(schema);
+            return this;
         }
 
         /**
@@ -639,11 +797,20 @@ public final class DocRag implements AutoCloseable {
             } catch (IOException e) {
                 throw new DocRagException("cannot create the DocRag directory " + directory + ": " + e.getMessage(), e);
             }
+            if (catalogUrl != null && catalogDataSource != null) {
+                throw new IllegalStateException("catalogUrl(...) and catalog(DataSource) are alternatives; give one");
+            }
+            if (catalogSchema != null && catalogUrl == null && catalogDataSource == null) {
+                throw new IllegalStateException("catalogSchema(...) applies to a shared catalog: give catalogUrl(...) or"
+                        + " catalog(DataSource) too (the default H2 catalog lives in the directory)");
+            }
             Embedder e = embedder != null ? embedder : OnnxEmbedder.allMiniLmL6V2();
             ChunkIndex index = null;
             Catalog catalog = null;
             try {
-                catalog = Catalog.h2(directory);
+                catalog = openCatalog();
+                // Before anything is recorded in it: a catalog of another directory stays untouched.
+                catalog.claimOwner(IndexIdentity.of(directory), directory);
                 MetadataFields fields = new MetadataFields(catalog.metadataFields());
                 index = new ChunkIndex(directory.resolve("index"), e.model(), vectorIndex, fields);
                 Optional<String> recorded = catalog.meta(META_MODEL);
@@ -666,6 +833,17 @@ public final class DocRag implements AutoCloseable {
                 }
                 throw new DocRagException("cannot open DocRag at " + directory + ": " + failure.getMessage(), failure);
             }
+        }
+
+        private Catalog openCatalog() {
+            String schema = catalogSchema != null ? catalogSchema : Catalog.DEFAULT_SHARED_SCHEMA;
+            if (catalogUrl != null) {
+                return Catalog.url(catalogUrl, catalogUser, catalogPassword, schema);
+            }
+            if (catalogDataSource != null) {
+                return Catalog.dataSource(catalogDataSource, schema);
+            }
+            return Catalog.h2(directory);
         }
     }
 }

@@ -7,12 +7,14 @@ import java.util.List;
 
 /**
  * The outcome of one ingest run. Every file found is counted exactly once: added, updated,
- * unchanged, or failed (with its reason). Documents that failed keep their previous version in
- * the index, if they had one.
+ * unchanged, or failed (with its reason); documents whose files are gone are counted as deleted.
+ * Documents that failed keep their previous version in the index, if they had one.
  *
  * @param added     documents new to the index
  * @param updated   documents whose content changed and were re-embedded
  * @param unchanged documents whose content hash matched the catalog; not re-embedded
+ * @param deleted   documents removed because their source file disappeared from the ingested
+ *                  folder (always 0 for upserts)
  * @param chunks    chunks written (for added and updated documents)
  * @param failures  one entry per document that could not be ingested, and per entry the folder
  *                  walk could not handle (an unreadable folder, a link loop, a dangling link)
@@ -20,7 +22,7 @@ import java.util.List;
  *                  (bytes replaced while decoding, secrets redacted), one entry per document and kind
  * @param took      wall-clock time of the run
  */
-public record IngestReport(int added, int updated, int unchanged, int chunks, List<Failure> failures,
+public record IngestReport(int added, int updated, int unchanged, int deleted, int chunks, List<Failure> failures,
         List<Notice> notices, Duration took) {
     public IngestReport {
         failures = List.copyOf(failures);
