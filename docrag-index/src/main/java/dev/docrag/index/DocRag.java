@@ -109,7 +109,12 @@ public final class DocRag implements AutoCloseable {
         this.embedder = embedder;
         this.ownsEmbedder = b.embedder == null;
         this.loader = b.loader;
-        this.chunker = Chunker.forEmbedder(embedder);
+        this.chunker = b.chunker != null ? b.chunker : Chunker.forEmbedder(embedder);
+        if (chunker.maxTokens() > embedder.model().maxTokens()) {
+            // checked here too, since a default embedder is only known now
+            throw new IllegalArgumentException("the chunker's maximum of " + chunker.maxTokens() + " tokens is over "
+                    + embedder.model().name() + "'s window of " + embedder.model().maxTokens() + " tokens");
+        }
         this.redactor = b.redactor;
         this.index = index;
         this.catalog = catalog;
@@ -691,6 +696,7 @@ public final class DocRag implements AutoCloseable {
         private FileLoader loader = FileLoader.standard();
         private VectorIndexConfig vectorIndex = VectorIndexConfig.defaults();
         private Redactor redactor;
+        private Chunker chunker;
         private String catalogUrl;
         private String catalogUser;
         private String catalogPassword;
@@ -779,6 +785,16 @@ public final class DocRag implements AutoCloseable {
          */
         public Builder redactor(Redactor redactor) {
             this.redactor = Objects.requireNonNull(redactor, "redactor");
+            return this;
+        }
+
+        /**
+         * How documents are cut; default {@link Chunker#forEmbedder} of the embedder. Build it
+         * with {@link Chunker#builder(Embedder)} for the same embedder, e.g. to set an overlap;
+         * its maximum must not exceed the model's window.
+         */
+        public Builder chunker(Chunker chunker) {
+            this.chunker = Objects.requireNonNull(chunker, "chunker");
             return this;
         }
 

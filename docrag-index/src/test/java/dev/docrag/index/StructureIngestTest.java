@@ -1,6 +1,7 @@
 package dev.docrag.index;
 
 import dev.docrag.core.Document;
+import dev.docrag.core.chunk.Chunker;
 import dev.docrag.core.load.FileLoader;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * What the loaders know of a file's structure reaches search hits: the heading breadcrumb of
@@ -88,6 +90,33 @@ class StructureIngestTest {
                 Document doc = loader.load(docs, docs.resolve(h.documentId()));
                 assertThat(doc.text().substring(h.start(), h.end())).as(h.documentId()).isEqualTo(h.text());
             }
+        }
+    }
+
+    @Test
+    void aHostChunkerWithOverlapIsUsedAndOneOverTheWindowIsRefused() {
+        try (HashEmbedder embedder = new HashEmbedder(40)) {
+            Chunker overlapping = Chunker.builder(embedder).targetTokens(24).overlapTokens(8).build();
+            try (DocRag rag = DocRag.builder().directory(tmp.resolve("overlap")).embedder(embedder).chunker(overlapping).build()) {
+                StringBuilder text = new StringBuilder();
+                for (int i = 0; i < 60; i++) {
+                    text.append("common word").append(i).append(i % 7 == 6 ? ".\n\n" : " ");
+                }
+                rag.upsert(DocumentInput.builder(DocRag.DEFAULT_TENANT, "long").text(text.toString()).build());
+                var hits = rag.search(SearchRequest.keyword("common").tenant(DocRag.DEFAULT_TENANT)
+                        .maxChunksPerDocument(100).k(100));
+                var byOrdinal = hits.stream().sorted(java.util.Comparator.comparingInt(Hit::ordinal)).toList();
+                assertThat(byOrdinal.size()).isGreaterThan(2);
+                assertThat(byOrdinal).extracting(Hit::ordinal).as("every chunk holds the common word")
+                        .isEqualTo(java.util.stream.IntStream.range(0, byOrdinal.size()).boxed().toList());
+                for (int i = 1; i < byOrdinal.size(); i++) {
+                    assertThat(byOrdinal.get(i).start()).as("chunk %d repeats the end of the one before", i)
+                            .isLessThan(byOrdinal.get(i - 1).end());
+                }
+            }
+            Chunker tooLong = Chunker.builder(embedder::countTokens).targetTokens(30).maxTokens(80).build();
+            assertThatThrownBy(() -> DocRag.builder().directory(tmp.resolve("refused")).embedder(embedder).chunker(tooLong).build())
+                    .hasMessageContaining("over").hasMessageContaining("window of 40");
         }
     }
 }

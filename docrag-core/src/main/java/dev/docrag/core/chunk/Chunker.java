@@ -119,6 +119,7 @@ public final class Chunker {
     public static Builder builder(Embedder embedder) {
         int max = embedder.model().maxTokens();
         Builder b = new Builder(embedder::countTokens).maxTokens(max).targetTokens(Math.max(SPECIAL_TOKENS + 1, max * 3 / 4));
+        b.window = max;
         if (embedder.splitsAtWhiteSpace()) {
             b.tokenSpans(embedder::tokenSpans);
         }
@@ -540,6 +541,7 @@ public final class Chunker {
         private int targetTokens;
         private int maxTokens;
         private int overlapTokens;
+        private int window = Integer.MAX_VALUE; // the model's, when built for an embedder
 
         private Builder(ToIntFunction<String> tokenCounter) {
             this.tokenCounter = tokenCounter;
@@ -578,7 +580,12 @@ public final class Chunker {
             return this;
         }
 
+        /** @throws IllegalArgumentException if the limits are inconsistent or exceed the model's window */
         public Chunker build() {
+            if (maxTokens > window) {
+                throw new IllegalArgumentException("maxTokens " + maxTokens + " is over the model's window of " + window
+                        + " tokens: the model would have to truncate chunks");
+            }
             return new Chunker(this);
         }
     }

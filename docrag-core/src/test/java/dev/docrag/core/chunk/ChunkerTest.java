@@ -885,6 +885,8 @@ class ChunkerTest {
         }
         assertThatThrownBy(() -> Chunker.builder(Counter.WORDS).targetTokens(50).maxTokens(60).overlapTokens(11).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("overlap=11");
+        assertThatThrownBy(() -> Chunker.builder(embedder).maxTokens(512).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("window of 256");
     }
 
     @Test
