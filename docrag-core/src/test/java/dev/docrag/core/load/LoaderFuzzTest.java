@@ -1,0 +1,167 @@
+package dev.docrag.core.load;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.docrag.core.Document;
+import dev.docrag.core.DocumentProblem;
+import dev.docrag.core.Page;
+import dev.docrag.core.Section;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * Fuzz targets for the loaders: whatever the content, a loader returns a consistent
+ * {@link Document} or throws a {@link LoadException}, and nothing else, because ingestion records a
+ * LoadException per document and goes on, while any other exception would stop a whole batch.
+ *
+ * <p>{@code bin/mvn verify} replays the committed inputs in {@code LoaderFuzzTestInputs/<method>/}
+ * (seeds, and every crash the fuzzer found); {@code bin/fuzz} fuzzes each target for a bounded
+ * time. Inputs are raw bytes so that seeds are plain files a person can read and edit.
+ */
+class LoaderFuzzTest {
+    private static final String ID = "fuzz";
+    private static final String SOURCE = "fuzz-source";
+    private static final String NAME = "fuzz.name";
+
+    private static final DocumentLoader TEXT = new TextLoader();
+    private static final DocumentLoader MARKDOWN = new MarkdownLoader();
+    private static final DocumentLoader HTML = new HtmlLoader();
+
+    private static final FileLoader FILES = FileLoader.standard();
+    private static Path root;
+
+    @BeforeAll
+    static void createRoot() throws IOException {
+        root = Files.createTempDirectory("docrag-fuzz");
+    }
+
+    @AfterAll
+    static void deleteRoot() throws IOException {
+        if (root != null) {
+            try (Stream<Path> files = Files.walk(root)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    @FuzzTest
+    void text(byte[] input) {
+        Document doc = loadChecked(TEXT, utf8(input));
+        if (doc != null && !doc.text().equals(utf8(input))) {
+            throw new AssertionError("plain text must be kept as it is");
+        }
+    }
+
+    @FuzzTest
+    void markdown(byte[] input) {
+        loadChecked(MARKDOWN, utf8(input));
+    }
+
+    /** Front matter on its own: the only failure the parser may report is MALFORMED. */
+    @FuzzTest
+    void frontMatter(byte[] input) {
+        try {
+            MarkdownLoader.frontMatter(SOURCE, utf8(input));
+        } catch (LoadException e) {
+            if (e.problem() != DocumentProblem.MALFORMED) {
+                throw new AssertionError("front matter failed with " + e.problem() + ", not MALFORMED", e);
+            }
+        }
+    }
+
+    @FuzzTest
+    void html(byte[] input) {
+        loadChecked(HTML, utf8(input));
+    }
+
+    /**
+     * The bytes as a file of each standard type, through {@link FileLoader#load}: decoding (byte-order
+     * marks, invalid UTF-8, UTF-16, NUL bytes) and then the loader for the extension.
+     */
+    @FuzzTest
+    void file(byte[] input) throws IOException {
+        for (String name : new String[] {"x.txt", "x.md", "x.html"}) {
+            Path file = Files.write(root.resolve(name), input);
+            Document doc;
+            try {
+                doc = FILES.load(root, file);
+            } catch (LoadException e) {
+                if (!e.source().equals(file.toString())) {
+                    throw new AssertionError("the LoadException names " + e.source() + ", not " + file, e);
+                }
+                // FileLoader turns any unexpected exception of a loader into a LoadException so
+                // that a host's loader cannot stop a batch; for our own loaders that is a bug.
+                if (e.getMessage().contains("the loader failed")) {
+                    throw new AssertionError("a standard loader threw: " + e.getMessage(), e);
+                }
+                continue;
+            }
+            checkDocument(doc);
+            if (doc.text().isBlank()) {
+                throw new AssertionError("FileLoader returned a blank document for " + name);
+            }
+            if (!doc.id().equals(name)) {
+                throw new AssertionError("document id " + doc.id() + " for " + name);
+            }
+        }
+    }
+
+    /** Loads {@code content}; returns null when the loader refused it with a LoadException. */
+    private static Document loadChecked(DocumentLoader loader, String content) {
+        if (content.isBlank()) {
+            return null; // loaders are never given blank content (DocumentLoader's contract)
+        }
+        Document doc;
+        try {
+            doc = loader.load(ID, SOURCE, NAME, content);
+        } catch (LoadException e) {
+            if (!e.source().equals(SOURCE)) {
+                throw new AssertionError("the LoadException names " + e.source() + ", not " + SOURCE, e);
+            }
+            return null;
+        }
+        // Any other exception propagates and is the finding: IllegalArgumentException from the
+        // Document constructor means sections or pages out of order or outside the text.
+        checkDocument(doc);
+        return doc;
+    }
+
+    /**
+     * What a loaded document must satisfy. The Document constructor checks sections and pages as
+     * well; checking here too keeps the target strict if that check is ever relaxed.
+     */
+    static void checkDocument(Document doc) {
+        if (doc == null) {
+            throw new AssertionError("the loader returned null");
+        }
+        if (doc.text() == null || doc.title() == null || doc.metadata() == null) {
+            throw new AssertionError("null text, title or metadata: " + doc);
+        }
+        int at = 0;
+        for (Section s : doc.sections()) {
+            if (s.start() < at || s.end() < s.start() || s.end() > doc.text().length()) {
+                throw new AssertionError("section " + s + " out of order or outside text of length " + doc.text().length());
+            }
+            at = s.end();
+        }
+        at = 0;
+        for (Page p : doc.pages()) {
+            if (p.start() < at || p.end() < p.start() || p.end() > doc.text().length()) {
+                throw new AssertionError("page " + p + " out of order or outside text of length " + doc.text().length());
+            }
+            at = p.end();
+        }
+    }
+
+    private static String utf8(byte[] input) {
+        return new String(input, StandardCharsets.UTF_8);
+    }
+}
