@@ -84,10 +84,12 @@ class LoaderFuzzTest {
 
     /**
      * The bytes as a file of each standard type, through {@link FileLoader#load}: decoding (byte-order
-     * marks, invalid UTF-8, UTF-16, NUL bytes) and then the loader for the extension.
+     * marks, invalid UTF-8, UTF-16, NUL bytes) and then the loader for the extension. For .txt the
+     * text must be exactly the documented decoding of the bytes, worked out here independently.
      */
     @FuzzTest
     void file(byte[] input) throws IOException {
+        String expected = documentedDecoding(input); // null: must be refused as BINARY
         for (String name : new String[] {"x.txt", "x.md", "x.html"}) {
             Path file = Files.write(root.resolve(name), input);
             Document doc;
@@ -102,7 +104,24 @@ class LoaderFuzzTest {
                 if (e.getMessage().contains("the loader failed")) {
                     throw new AssertionError("a standard loader threw: " + e.getMessage(), e);
                 }
+                boolean fair;
+                if (expected == null) {
+                    fair = e.problem() == DocumentProblem.BINARY;
+                } else if (expected.isBlank()) {
+                    fair = e.problem() == DocumentProblem.EMPTY;
+                } else if (name.endsWith(".txt")) {
+                    fair = false; // non-blank text has nothing to be refused for
+                } else { // nothing left after extraction, or front matter or HTML that cannot be parsed
+                    fair = e.problem() == DocumentProblem.EMPTY || e.problem() == DocumentProblem.MALFORMED;
+                }
+                if (!fair) {
+                    throw new AssertionError(name + " refused as " + e.problem() + " but it decodes to "
+                            + (expected == null ? "binary" : expected.isBlank() ? "blank text" : "text"), e);
+                }
                 continue;
+            }
+            if (expected == null || expected.isBlank()) {
+                throw new AssertionError(name + " loaded, but it is " + (expected == null ? "binary" : "blank"));
             }
             checkDocument(doc);
             if (doc.text().isBlank()) {
@@ -111,7 +130,27 @@ class LoaderFuzzTest {
             if (!doc.id().equals(name)) {
                 throw new AssertionError("document id " + doc.id() + " for " + name);
             }
+            if (name.endsWith(".txt") && !doc.text().equals(expected)) {
+                throw new AssertionError("x.txt decoded differently from its documented decoding");
+            }
         }
+    }
+
+    /**
+     * FileLoader's documented decoding: UTF-16 when a byte-order mark says so; otherwise NUL bytes
+     * mean binary (null here), else UTF-8 without its byte-order mark, invalid sequences replaced.
+     */
+    private static String documentedDecoding(byte[] b) {
+        if (b.length >= 2 && ((b[0] & 0xff) == 0xfe && (b[1] & 0xff) == 0xff || (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xfe)) {
+            return new String(b, StandardCharsets.UTF_16);
+        }
+        for (byte x : b) {
+            if (x == 0) {
+                return null;
+            }
+        }
+        boolean bom = b.length >= 3 && (b[0] & 0xff) == 0xef && (b[1] & 0xff) == 0xbb && (b[2] & 0xff) == 0xbf;
+        return bom ? new String(b, 3, b.length - 3, StandardCharsets.UTF_8) : new String(b, StandardCharsets.UTF_8);
     }
 
     /** Loads {@code content}; returns null when the loader refused it with a LoadException. */
