@@ -62,7 +62,14 @@ class LoaderFuzzTest {
 
     @FuzzTest
     void markdown(byte[] input) {
-        loadChecked(MARKDOWN, utf8(input));
+        String content = utf8(input);
+        Document doc = loadChecked(MARKDOWN, content);
+        if (doc != null) {
+            // the source text minus front matter, so that chunk offsets point into the file's text
+            require(content.endsWith(doc.text()), "the text is not the content minus a leading part");
+            require("markdown".equals(doc.metadata().get("type")), "type is " + doc.metadata().get("type"));
+            require(!doc.title().isBlank(), "blank title");
+        }
     }
 
     /** Front matter on its own: the only failure the parser may report is MALFORMED. */
@@ -79,7 +86,12 @@ class LoaderFuzzTest {
 
     @FuzzTest
     void html(byte[] input) {
-        loadChecked(HTML, utf8(input));
+        Document doc = loadChecked(HTML, utf8(input));
+        if (doc != null) {
+            require(doc.text().equals(doc.text().strip()), "white space around the text");
+            require("html".equals(doc.metadata().get("type")), "type is " + doc.metadata().get("type"));
+            require(!doc.title().isBlank(), "blank title");
+        }
     }
 
     /**
@@ -197,6 +209,12 @@ class LoaderFuzzTest {
                 throw new AssertionError("page " + p + " out of order or outside text of length " + doc.text().length());
             }
             at = p.end();
+        }
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new AssertionError(message);
         }
     }
 
