@@ -49,10 +49,14 @@ import java.util.regex.Pattern;
  */
 final class MarkdownLoader implements DocumentLoader {
     private static final Pattern OPEN = Pattern.compile("\\A\\uFEFF?---[ \\t]*\\r?\\n");
-    private static final Pattern CLOSE = Pattern.compile("^(?:---|\\.\\.\\.)[ \\t]*(?:\\r?\\n|\\z)", Pattern.MULTILINE);
-    private static final Pattern KEY_VALUE = Pattern.compile("([A-Za-z0-9_][A-Za-z0-9_.-]*)[ \\t]*:(?:[ \\t]+(.*?))?[ \\t]*");
-    private static final Pattern ITEM = Pattern.compile("[ \\t]*-(?:[ \\t]+(.*?))?[ \\t]*");
-    private static final Pattern NESTED = Pattern.compile("[ \\t]+[A-Za-z0-9_][A-Za-z0-9_.-]*[ \\t]*:.*");
+    // UNIX_LINES: lines end at \n (the parser splits at \r?\n), not at U+0085 or U+2028, which
+    // may appear inside a value
+    private static final Pattern CLOSE = Pattern.compile("^(?:---|\\.\\.\\.)[ \\t]*(?:\\r?\\n|\\z)",
+            Pattern.MULTILINE | Pattern.UNIX_LINES);
+    private static final Pattern KEY_VALUE = Pattern.compile("([A-Za-z0-9_][A-Za-z0-9_.-]*)[ \\t]*:(?:[ \\t]+(.*?))?[ \\t]*",
+            Pattern.UNIX_LINES);
+    private static final Pattern ITEM = Pattern.compile("[ \\t]*-(?:[ \\t]+(.*?))?[ \\t]*", Pattern.UNIX_LINES);
+    private static final Pattern NESTED = Pattern.compile("[ \\t]+[A-Za-z0-9_][A-Za-z0-9_.-]*[ \\t]*:.*", Pattern.UNIX_LINES);
 
     private final Parser parser = Parser.builder().includeSourceSpans(IncludeSourceSpans.BLOCKS).build();
 

@@ -692,6 +692,17 @@ class FileLoaderTest {
     // ---------------------------------------------------------------- Markdown front matter
 
     @Test
+    void unicodeLineSeparatorsInsideFrontMatterAreNotLineEnds() throws IOException {
+        // U+2028 and U+0085 are line terminators to java.util.regex by default; the parser splits
+        // lines at \n only, so they are text: the value keeps them, and '---' after one closes nothing
+        Document doc = load("n.md", "---\ntitle: caf\u0085e and\u2028more\n---\nbody\n");
+        assertThat(doc.title()).isEqualTo("caf\u0085e and\u2028more");
+        assertThat(doc.text()).isEqualTo("body\n");
+        Document unclosed = load("u.md", "---\ntitle: a\u2028---\nbody\n");
+        assertThat(unclosed.text()).as("never closed: a thematic break, kept as text").startsWith("---\ntitle: a");
+    }
+
+    @Test
     void frontMatterBecomesMetadataAndLeavesTheText() throws IOException {
         String body = "# Heading\n\nBody text.\n";
         Document doc = load("post.md", """
