@@ -250,31 +250,28 @@ public final class Chunker {
      * the path of the section its content belongs to.
      */
     private static List<String> headingsAt(List<Section> sections, int at) {
+        int lo = firstEndingAfter(sections, Section::end, at);
+        return lo < sections.size() && sections.get(lo).start() <= at ? sections.get(lo).headings() : List.of();
+    }
+
+    /** The index of the first span in {@code spans} (ordered, not overlapping) ending after {@code at}, or its size. */
+    private static <T> int firstEndingAfter(List<T> spans, ToIntFunction<T> end, int at) {
         int lo = 0;
-        int hi = sections.size();
-        while (lo < hi) { // the first section ending after at
+        int hi = spans.size();
+        while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (sections.get(mid).end() > at) {
+            if (end.applyAsInt(spans.get(mid)) > at) {
                 hi = mid;
             } else {
                 lo = mid + 1;
             }
         }
-        return lo < sections.size() && sections.get(lo).start() <= at ? sections.get(lo).headings() : List.of();
+        return lo;
     }
 
     /** The page holding offset {@code at}, or the next page if it falls between pages; 0 if none. */
     private static int page(List<Page> pages, int at) {
-        int lo = 0;
-        int hi = pages.size();
-        while (lo < hi) { // the first page ending after at
-            int mid = (lo + hi) >>> 1;
-            if (pages.get(mid).end() > at) {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
+        int lo = firstEndingAfter(pages, Page::end, at);
         return lo < pages.size() ? pages.get(lo).number() : pages.isEmpty() ? 0 : pages.get(pages.size() - 1).number();
     }
 
@@ -439,16 +436,7 @@ public final class Chunker {
 
         /** Whether a boundary at {@code at} may be cut: not strictly inside a block that fits. */
         boolean mayCutAt(String text, int at, TokenMap map) {
-            int lo = 0;
-            int hi = list.size();
-            while (lo < hi) { // the first block ending after at
-                int mid = (lo + hi) >>> 1;
-                if (list.get(mid).end() > at) {
-                    hi = mid;
-                } else {
-                    lo = mid + 1;
-                }
-            }
+            int lo = firstEndingAfter(list, Block::end, at);
             if (lo == list.size() || list.get(lo).start() >= at) {
                 return true;
             }

@@ -11,7 +11,6 @@ import org.jsoup.nodes.TextNode;
 import org.jsoup.select.NodeVisitor;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -53,35 +52,12 @@ final class HtmlLoader implements DocumentLoader {
             lead++;
         }
         String stripped = text.toString().strip();
+        int shift = lead;
         return new Document(id, source, title, stripped, Map.of("type", "html"),
-                sections(visitor.headings, lead, stripped.length()), List.of(), blocks(visitor.pres, lead, stripped.length()));
+                Outline.sections(visitor.headings.stream()
+                        .map(h -> new Outline.Heading(h.offset() - shift, h.level(), h.text())).toList(), stripped.length()), List.of(), blocks(visitor.pres, lead, stripped.length()));
     }
 
-    /** One section per heading, up to the next heading; the breadcrumb follows heading levels. */
-    private static List<Section> sections(List<HeadingMark> headings, int lead, int length) {
-        List<Section> out = new ArrayList<>();
-        String[] path = new String[7];
-        for (int i = 0; i < headings.size(); i++) {
-            HeadingMark h = headings.get(i);
-            int start = Math.min(length, Math.max(0, h.offset - lead));
-            int end = i + 1 < headings.size() ? Math.min(length, Math.max(0, headings.get(i + 1).offset - lead)) : length;
-            path[h.level] = h.text;
-            Arrays.fill(path, h.level + 1, path.length, null);
-            List<String> crumb = new ArrayList<>();
-            for (String p : path) {
-                if (p != null) {
-                    crumb.add(p);
-                }
-            }
-            if (end > start) {
-                out.add(new Section(crumb, start, end));
-            }
-        }
-        return out;
-    }
-
-    private record HeadingMark(int offset, int level, String text) {
-    }
 
     /** The outermost {@code <pre>} elements' text, shifted like the text. */
     private static List<Block> blocks(List<int[]> pres, int lead, int length) {
@@ -111,7 +87,7 @@ final class HtmlLoader implements DocumentLoader {
     /** Appends text nodes, collapsing white space except inside pre, and a blank line around blocks. */
     private static final class BlockTextVisitor implements NodeVisitor {
         private final StringBuilder out;
-        private final List<HeadingMark> headings = new ArrayList<>();
+        private final List<Outline.Heading> headings = new ArrayList<>();
         private final List<int[]> pres = new ArrayList<>();
         private int preDepth;
         private int preStart;
@@ -156,7 +132,7 @@ final class HtmlLoader implements DocumentLoader {
                 if (level > 0) {
                     String heading = e.text().strip();
                     if (!heading.isEmpty()) {
-                        headings.add(new HeadingMark(out.length(), level, heading));
+                        headings.add(new Outline.Heading(out.length(), level, heading));
                     }
                 }
             }

@@ -17,7 +17,6 @@ import org.commonmark.parser.IncludeSourceSpans;
 import org.commonmark.parser.Parser;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,18 +72,16 @@ final class MarkdownLoader implements DocumentLoader {
             }
         }
         Node parsed = parser.parse(text);
-        List<HeadingMark> headings = headings(parsed, text);
+        List<Outline.Heading> headings = headings(parsed, text);
         String title = metadata.remove("title");
         if (title == null || title.isBlank()) {
-            title = headings.stream().filter(h -> h.level == 1).map(HeadingMark::text).findFirst().orElse(null);
+            title = headings.stream().filter(h -> h.level() == 1).map(Outline.Heading::text).findFirst().orElse(null);
         }
         metadata.put("type", "markdown");
-        return new Document(id, source, title == null ? name : title, text, metadata, sections(headings, text.length()),
+        return new Document(id, source, title == null ? name : title, text, metadata, Outline.sections(headings, text.length()),
                 List.of(), codeBlocks(parsed, text));
     }
 
-    private record HeadingMark(int offset, int level, String text) {
-    }
 
     /** Fenced and indented code blocks at the top level, from the start of their first line. */
     private static List<Block> codeBlocks(Node doc, String text) {
@@ -104,8 +101,8 @@ final class MarkdownLoader implements DocumentLoader {
     }
 
     /** The top-level headings with non-blank text, in order, each at the start of its line. */
-    private static List<HeadingMark> headings(Node doc, String text) {
-        List<HeadingMark> out = new ArrayList<>();
+    private static List<Outline.Heading> headings(Node doc, String text) {
+        List<Outline.Heading> out = new ArrayList<>();
         for (Node n = doc.getFirstChild(); n != null; n = n.getNext()) {
             if (n instanceof Heading heading && !heading.getSourceSpans().isEmpty()) {
                 StringBuilder sb = new StringBuilder();
@@ -116,32 +113,14 @@ final class MarkdownLoader implements DocumentLoader {
                 }
                 SourceSpan span = heading.getSourceSpans().get(0);
                 int at = Math.min(text.length(), Math.max(0, span.getInputIndex() - span.getColumnIndex()));
-                if (out.isEmpty() || at > out.get(out.size() - 1).offset) {
-                    out.add(new HeadingMark(at, heading.getLevel(), t));
+                if (out.isEmpty() || at > out.get(out.size() - 1).offset()) {
+                    out.add(new Outline.Heading(at, heading.getLevel(), t));
                 }
             }
         }
         return out;
     }
 
-    private static List<Section> sections(List<HeadingMark> headings, int length) {
-        List<Section> out = new ArrayList<>();
-        String[] path = new String[7];
-        for (int i = 0; i < headings.size(); i++) {
-            HeadingMark h = headings.get(i);
-            int end = i + 1 < headings.size() ? headings.get(i + 1).offset : length;
-            path[h.level] = h.text;
-            Arrays.fill(path, h.level + 1, path.length, null);
-            List<String> crumb = new ArrayList<>();
-            for (String p : path) {
-                if (p != null) {
-                    crumb.add(p);
-                }
-            }
-            out.add(new Section(crumb, h.offset, end));
-        }
-        return out;
-    }
 
     private static void collect(Node node, StringBuilder out) {
         for (Node n = node.getFirstChild(); n != null; n = n.getNext()) {
