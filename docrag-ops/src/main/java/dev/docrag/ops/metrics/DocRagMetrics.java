@@ -60,7 +60,8 @@ import java.util.function.ToDoubleFunction;
  * <p>Guarantees: no tag carries a tenant, document id, query or path. Counters and timers of every
  * operation and status exist from binding on (at 0), so {@code rate()} sees the first failure.
  * Gauges that need the index ({@code docrag.index.*}, catalog) share one {@link DocRagStats}
- * snapshot, refreshed at most every {@link #withStatsCacheTtl cache TTL} (default 5 s), and read
+ * snapshot, refreshed after each write and otherwise at most every {@link #withStatsCacheTtl cache
+ * TTL} (default 5 s), and read
  * NaN while DocRag is closed or the snapshot fails. Nothing is counted before {@code bindTo} or
  * after {@link #close()}, which stops reporting to every registry this was bound to (the meters
  * stay in the registry). Thread-safe.
@@ -114,7 +115,7 @@ public final class DocRagMetrics implements MeterBinder, AutoCloseable {
     @Override
     public void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
-        Recorder recorder = new Recorder(registry);
+        Recorder recorder = new Recorder(registry, stats);
         synchronized (bound) {
             bound.add(recorder);
         }
@@ -213,9 +214,11 @@ public final class DocRagMetrics implements MeterBinder, AutoCloseable {
         private final Map<String, Counter> documents = new ConcurrentHashMap<>();
         private final Map<String, Timer> embeddings = new ConcurrentHashMap<>();
         private final Counter tokens;
+        private final StatsCache stats;
 
-        Recorder(MeterRegistry registry) {
+        Recorder(MeterRegistry registry, StatsCache stats) {
             this.registry = registry;
+            this.stats = stats;
             for (Operation op : Operation.values()) {
                 Map<Outcome, Counter> byOutcome = new EnumMap<>(Outcome.class);
                 for (Outcome o : Outcome.values()) {
@@ -252,6 +255,9 @@ public final class DocRagMetrics implements MeterBinder, AutoCloseable {
         public void requestFinished(Operation operation, Outcome outcome, Duration took) {
             requests.get(operation).get(outcome).increment();
             durations.get(operation).record(took);
+            if (operation != Operation.SEARCH) {
+                stats.invalidate(); // a write changed the index: the next scrape reads fresh numbers
+            }
         }
 
         @Override
@@ -295,6 +301,10 @@ public final class DocRagMetrics implements MeterBinder, AutoCloseable {
         StatsCache(DocRag rag, Duration ttl) {
             this.rag = rag;
             this.ttlNanos = ttl.toNanos();
+        }
+
+        synchronized void invalidate() {
+            read = false;
         }
 
         synchronized DocRagStats get() {
