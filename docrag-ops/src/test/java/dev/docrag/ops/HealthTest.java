@@ -124,14 +124,19 @@ class HealthTest {
         Instant now = Instant.parse("2026-11-27T12:00:00Z");
         Clock clock = Clock.fixed(now, ZoneOffset.UTC);
         Duration maxAge = Duration.ofHours(26);
-        assertThat(HealthChecks.backup(RealDocRag.backupStatus(now.minusSeconds(3600), false), maxAge, clock).check().status())
+        assertThat(HealthChecks.backup(RealDocRag.backupStatus(now.minusSeconds(3600), false), maxAge, Duration.ofDays(8), clock).check().status())
                 .isEqualTo(HealthStatus.UP);
-        HealthResult stale = HealthChecks.backup(RealDocRag.backupStatus(now.minus(Duration.ofHours(30)), false), maxAge, clock).check();
+        HealthResult stale = HealthChecks.backup(RealDocRag.backupStatus(now.minus(Duration.ofHours(30)), false), maxAge, Duration.ofDays(8), clock).check();
         assertThat(stale.status()).isEqualTo(HealthStatus.DEGRADED);
         assertThat(stale.details()).containsEntry("ageSeconds", 30 * 3600L);
-        assertThat(HealthChecks.backup(RealDocRag.backupStatus(null, false), maxAge, clock).check().details())
+        assertThat(HealthChecks.backup(RealDocRag.backupStatus(null, false), maxAge, Duration.ofDays(8), clock).check().details())
                 .containsEntry("lastSuccess", "never");
-        assertThat(HealthChecks.backup(RealDocRag.backupStatus(now, true), maxAge, clock).check().status())
+        assertThat(HealthChecks.backup(RealDocRag.backupStatus(now, true), maxAge, Duration.ofDays(8), clock).check().status())
                 .isEqualTo(HealthStatus.DEGRADED);
+        // the last verification is a minute old, but this host wants one every 30 seconds
+        HealthResult unverified = HealthChecks.backup(RealDocRag.backupStatus(now.minusSeconds(60), false), maxAge,
+                Duration.ofSeconds(30), clock).check();
+        assertThat(unverified.status()).isEqualTo(HealthStatus.DEGRADED);
+        assertThat(unverified.details()).containsEntry("verificationAgeSeconds", 60L).containsKey("verificationStale");
     }
 }

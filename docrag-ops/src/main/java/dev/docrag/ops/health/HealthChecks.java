@@ -177,18 +177,24 @@ public final class HealthChecks {
         };
     }
 
-    /** {@link #backup(BackupStatus, Duration, Clock)} on the system clock. */
+    /**
+     * {@link #backup(BackupStatus, Duration, Duration, Clock)} on the system clock, with
+     * verifications expected at least weekly.
+     */
     public static HealthCheck backup(BackupStatus status, Duration maxAge) {
-        return backup(status, maxAge, Clock.systemUTC());
+        return backup(status, maxAge, Duration.ofDays(8), Clock.systemUTC());
     }
 
     /**
-     * DEGRADED when no backup has succeeded, the last success is older than {@code maxAge}, or the
-     * last verification failed; UP otherwise. Never DOWN: an old backup is a risk, not an outage.
+     * DEGRADED when no backup has succeeded, the last success is older than {@code maxAge}, the
+     * last successful verification is older than {@code maxVerificationAge} (or there was none
+     * while backups exist), or the last verification failed; UP otherwise. Never DOWN: an old
+     * backup is a risk, not an outage.
      */
-    public static HealthCheck backup(BackupStatus status, Duration maxAge, Clock clock) {
+    public static HealthCheck backup(BackupStatus status, Duration maxAge, Duration maxVerificationAge, Clock clock) {
         Objects.requireNonNull(status, "status");
         Objects.requireNonNull(maxAge, "maxAge");
+        Objects.requireNonNull(maxVerificationAge, "maxVerificationAge");
         return () -> {
             Map<String, Object> d = new LinkedHashMap<>();
             HealthStatus s = HealthStatus.UP;
@@ -205,7 +211,19 @@ public final class HealthChecks {
                     d.put("stale", "older than " + maxAge);
                 }
             }
-            status.lastVerification().ifPresent(v -> d.put("lastVerification", v.toString()));
+            Optional<Instant> verified = status.lastVerification();
+            if (verified.isPresent()) {
+                Duration age = Duration.between(verified.get(), clock.instant());
+                d.put("lastVerification", verified.get().toString());
+                d.put("verificationAgeSeconds", age.toSeconds());
+                if (age.compareTo(maxVerificationAge) > 0) {
+                    s = HealthStatus.DEGRADED;
+                    d.put("verificationStale", "older than " + maxVerificationAge);
+                }
+            } else if (last.isPresent()) {
+                s = HealthStatus.DEGRADED;
+                d.put("lastVerification", "never");
+            }
             if (status.lastVerificationFailed()) {
                 s = HealthStatus.DEGRADED;
                 d.put("verification", "failed");
