@@ -83,6 +83,9 @@ import javax.sql.DataSource;
  *       with a {@link ModelMismatchException} naming both.</li>
  *   <li>{@link #close()} waits for running calls, then releases files, threads and, if DocRag
  *       created it, the embedder's native memory.</li>
+ *   <li>Observable without cost when unobserved: Micrometer observations go to
+ *       {@link Builder#observationRegistry} (NOOP by default) and events to
+ *       {@link #addListener listeners}; {@link #stats()} is a snapshot for health and metrics.</li>
  * </ul>
  */
 public final class DocRag implements AutoCloseable {
@@ -104,7 +107,7 @@ public final class DocRag implements AutoCloseable {
     private final Instrumentation instrumentation;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private boolean closed;
+    private volatile boolean closed; // volatile: isOpen() reads it without the lifecycle lock
 
     private DocRag(Builder b, Embedder embedder, ChunkIndex index, Catalog catalog, MetadataFields fields) {
         this.directory = b.directory;
@@ -631,14 +634,12 @@ public final class DocRag implements AutoCloseable {
                 index.segmentCount(), index.searcherAge(), true, catalog.pool()));
     }
 
-    /** Whether this DocRag is open (not yet {@link #close() closed}). */
+    /**
+     * Whether this DocRag is open (not yet {@link #close() closed}). Never blocks, so a health probe
+     * can ask while {@code close()} waits for running calls.
+     */
     public boolean isOpen() {
-        lifecycle.readLock().lock();
-        try {
-            return !closed;
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        return !closed;
     }
 
     /**

@@ -46,6 +46,7 @@ public final class HealthRegistry {
         this.groups = groups;
     }
 
+    /** An empty builder; {@link HealthChecks#builder} starts from the standard checks instead. */
     public static Builder builder() {
         return new Builder();
     }
@@ -156,18 +157,22 @@ public final class HealthRegistry {
             return this;
         }
 
+        /** Adds a liveness check with the default timeout: it must not touch external dependencies. */
         public Builder liveness(String name, HealthCheck check) {
             return add(Group.LIVENESS, name, check, null);
         }
 
+        /** Adds a liveness check that is reported DOWN when it runs longer than {@code timeout}. */
         public Builder liveness(String name, HealthCheck check, Duration timeout) {
             return add(Group.LIVENESS, name, check, positive(timeout));
         }
 
+        /** Adds a readiness check with the default timeout. */
         public Builder readiness(String name, HealthCheck check) {
             return add(Group.READINESS, name, check, null);
         }
 
+        /** Adds a readiness check that is reported DOWN when it runs longer than {@code timeout}. */
         public Builder readiness(String name, HealthCheck check, Duration timeout) {
             return add(Group.READINESS, name, check, positive(timeout));
         }
@@ -197,6 +202,7 @@ public final class HealthRegistry {
             return d;
         }
 
+        /** An immutable registry of the checks added so far; checks without a timeout get the default. */
         public HealthRegistry build() {
             Map<Group, List<Entry>> built = new LinkedHashMap<>();
             groups.forEach((g, entries) -> built.put(g, entries.values().stream()

@@ -21,10 +21,12 @@ public record HealthResult(HealthStatus status, Map<String, Object> details, Dur
         Objects.requireNonNull(took, "took");
     }
 
+    /** UP without details. */
     public static HealthResult up() {
         return of(HealthStatus.UP, Map.of());
     }
 
+    /** A result with these details (copied, in their iteration order). */
     public static HealthResult of(HealthStatus status, Map<String, ?> details) {
         return new HealthResult(status, new LinkedHashMap<>(details), Duration.ZERO);
     }
