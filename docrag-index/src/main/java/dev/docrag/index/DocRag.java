@@ -124,7 +124,7 @@ public final class DocRag implements AutoCloseable {
         this.index = index;
         this.catalog = catalog;
         this.fields = fields;
-        this.instrumentation = new Instrumentation(b.observations);
+        this.instrumentation = new Instrumentation(b.observations, () -> closed);
     }
 
     public static Builder builder() {

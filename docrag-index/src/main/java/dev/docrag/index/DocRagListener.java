@@ -27,12 +27,13 @@ public interface DocRagListener {
     }
 
     /**
-     * How a call ended, by whose fault: {@link #CALLER_ERROR} for a bad argument
-     * ({@link IllegalArgumentException}, {@link NullPointerException}), {@link #REJECTED} when
-     * DocRag was not available to serve it ({@link IllegalStateException}: closed), {@link #FAILURE}
-     * for anything else thrown (DocRag or its storage failed). A call that returned is a
-     * {@link #SUCCESS} even if single documents of a batch failed; those are in its
-     * {@link IngestReport}.
+     * How a call ended, by whose fault: {@link #CALLER_ERROR} for a bad argument (an
+     * {@link IllegalArgumentException}, or a {@link NullPointerException} thrown by an argument
+     * check ({@code Objects.requireNonNull}); other NPEs are DocRag's bugs), {@link #REJECTED} when
+     * DocRag was not available to serve it (an {@link IllegalStateException} of a closed DocRag),
+     * {@link #FAILURE} for anything else thrown (DocRag, its embedder or its storage failed). A call
+     * that returned is a {@link #SUCCESS} even if single documents of a batch failed; those are in
+     * its {@link IngestReport}.
      */
     enum Outcome {
         SUCCESS, CALLER_ERROR, FAILURE, REJECTED;
@@ -42,14 +43,19 @@ public interface DocRagListener {
             return name().toLowerCase(Locale.ROOT);
         }
 
-        static Outcome of(Throwable t) {
-            if (t instanceof IllegalArgumentException || t instanceof NullPointerException) {
+        static Outcome of(Throwable t, boolean closed) {
+            if (t instanceof IllegalArgumentException || t instanceof NullPointerException npe && argumentCheck(npe)) {
                 return CALLER_ERROR;
             }
-            if (t instanceof IllegalStateException) {
+            if (t instanceof IllegalStateException && closed) {
                 return REJECTED;
             }
             return FAILURE;
+        }
+
+        private static boolean argumentCheck(NullPointerException e) {
+            StackTraceElement[] trace = e.getStackTrace();
+            return trace.length > 0 && trace[0].getClassName().equals("java.util.Objects");
         }
     }
 

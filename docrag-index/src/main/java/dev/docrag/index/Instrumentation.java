@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -25,10 +26,13 @@ final class Instrumentation {
     static final String EMBED = "docrag.embed";
 
     private final ObservationRegistry observations;
+    private final BooleanSupplier closed;
     private final List<DocRagListener> listeners = new CopyOnWriteArrayList<>();
 
-    Instrumentation(ObservationRegistry observations) {
+    /** {@code closed} tells a call rejected by a closed DocRag from one that failed. */
+    Instrumentation(ObservationRegistry observations, BooleanSupplier closed) {
         this.observations = observations;
+        this.closed = closed;
     }
 
     void add(DocRagListener listener) {
@@ -68,7 +72,7 @@ final class Instrumentation {
             }
             return result;
         } catch (RuntimeException | Error e) {
-            outcome = DocRagListener.Outcome.of(e);
+            outcome = DocRagListener.Outcome.of(e, closed.getAsBoolean());
             obs.error(e);
             throw e;
         } finally {

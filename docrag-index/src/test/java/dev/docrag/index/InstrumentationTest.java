@@ -75,7 +75,7 @@ class InstrumentationTest {
 
     @Test
     void withoutRegistryOrListenersCallsGoStraightThrough(@TempDir Path dir) {
-        Instrumentation off = new Instrumentation(ObservationRegistry.NOOP);
+        Instrumentation off = new Instrumentation(ObservationRegistry.NOOP, () -> false);
         int[] calls = {0};
         assertThat(off.request(DocRagListener.Operation.SEARCH, "hybrid", () -> ++calls[0])).isEqualTo(1);
         try (DocRag rag = DocRag.builder().directory(dir).embedder(new HashEmbedder()).build()) {

@@ -1,14 +1,23 @@
 package dev.docrag.ops;
 
+import dev.docrag.index.DocRag;
+import dev.docrag.index.DocumentInput;
+import dev.docrag.index.IngestReport;
+import dev.docrag.index.SearchRequest;
+import dev.docrag.ops.metrics.DocRagMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 /** Scrapes a real PrometheusMeterRegistry after real DocRag operations and checks names, labels and counts. */
@@ -97,5 +106,31 @@ class DocRagMetricsTest {
         Exposition closed = Exposition.parse(scrapes.closed());
         assertThat(closed.value("docrag_requests_total", Map.of("operation", "search", "status", "503"))).isEqualTo(1);
         assertThat(closed.value("docrag_index_documents", Map.of())).isNaN();
+    }
+
+    @Test
+    void failuresAreCountedAsTheirStatus(@TempDir Path dir) throws Exception {
+        TestEmbedder embedder = new TestEmbedder();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (DocRag rag = DocRag.builder().directory(dir).embedder(embedder).build();
+             DocRagMetrics metrics = DocRagMetrics.of(rag)) {
+            metrics.bindTo(registry);
+            embedder.broken = true;
+            // an IllegalStateException from a broken embedder is a failure (500), not a closed DocRag (503)
+            assertThatThrownBy(() -> rag.search(SearchRequest.vector("logs").tenant("acme").k(1)))
+                    .isInstanceOf(IllegalStateException.class);
+            IngestReport report = rag.upsert(List.of(DocumentInput.builder("acme", "a").title("A").text("some text").build()));
+            assertThat(report.failed()).isEqualTo(1);
+            embedder.broken = false;
+            Exposition e = Exposition.parse(registry.scrape());
+            assertThat(e.value("docrag_requests_total", Map.of("operation", "search", "status", "500"))).isEqualTo(1);
+            assertThat(e.value("docrag_requests_total", Map.of("operation", "search", "status", "503"))).isZero();
+            assertThat(e.value("docrag_embedding_duration_seconds_count", Map.of("kind", "query", "outcome", "failure"))).isEqualTo(1);
+            assertThat(e.value("docrag_embedding_duration_seconds_count", Map.of("kind", "documents", "outcome", "failure"))).isEqualTo(1);
+            assertThat(e.value("docrag_ingest_documents_total", Map.of("operation", "upsert", "outcome", "failed"))).isEqualTo(1);
+            assertThat(e.value("docrag_requests_total", Map.of("operation", "upsert", "status", "200"))).isEqualTo(1);
+        } finally {
+            registry.close();
+        }
     }
 }

@@ -13,6 +13,8 @@ import java.util.Locale;
 public final class TestEmbedder implements Embedder {
     static final int DIMENSION = 16;
     private final ModelInfo model = new ModelInfo("test-hash", "0123456789abcdef", DIMENSION, 64);
+    /** When set, every call fails as a broken model or runtime would. */
+    volatile boolean broken;
 
     @Override
     public ModelInfo model() {
@@ -21,12 +23,20 @@ public final class TestEmbedder implements Embedder {
 
     @Override
     public List<float[]> embedDocuments(List<String> texts) {
+        failIfBroken();
         return texts.stream().map(TestEmbedder::embed).toList();
     }
 
     @Override
     public float[] embedQuery(String text) {
+        failIfBroken();
         return embed(text);
+    }
+
+    private void failIfBroken() {
+        if (broken) {
+            throw new IllegalStateException("the model session is gone");
+        }
     }
 
     @Override
