@@ -115,6 +115,7 @@ class DocRagMetricsTest {
         try (DocRag rag = DocRag.builder().directory(dir).embedder(embedder).build();
              DocRagMetrics metrics = DocRagMetrics.of(rag)) {
             metrics.bindTo(registry);
+            metrics.bindTo(registry); // ignored: would count twice
             embedder.broken = true;
             // an IllegalStateException from a broken embedder is a failure (500), not a closed DocRag (503)
             assertThatThrownBy(() -> rag.search(SearchRequest.vector("logs").tenant("acme").k(1)))

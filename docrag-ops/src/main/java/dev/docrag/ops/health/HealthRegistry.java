@@ -117,7 +117,9 @@ public final class HealthRegistry {
                 return CompletableFuture.completedFuture(HealthResult.down("still running since an earlier call"));
             }
             CompletableFuture<HealthResult> future = new CompletableFuture<>();
-            inFlight.set(future);
+            if (!inFlight.compareAndSet(previous, future)) {
+                return inFlight.get(); // a concurrent call just started a run: share it
+            }
             Thread.ofVirtual().name("docrag-health-" + name).start(() -> {
                 long t0 = System.nanoTime();
                 HealthResult r;

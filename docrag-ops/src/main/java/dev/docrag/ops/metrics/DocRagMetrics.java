@@ -64,7 +64,8 @@ import java.util.function.ToDoubleFunction;
  * TTL} (default 5 s), and read
  * NaN while DocRag is closed or the snapshot fails. Nothing is counted before {@code bindTo} or
  * after {@link #close()}, which stops reporting to every registry this was bound to (the meters
- * stay in the registry). Thread-safe.
+ * stay in the registry). Binding twice to one registry is ignored (it would count everything
+ * twice). Thread-safe.
  */
 public final class DocRagMetrics implements MeterBinder, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DocRagMetrics.class);
@@ -76,7 +77,7 @@ public final class DocRagMetrics implements MeterBinder, AutoCloseable {
     private final BackupStatus backups;
     private final List<CircuitBreakerState> circuits;
     private final Duration statsTtl;
-    private final List<DocRagListener> bound = new ArrayList<>();
+    private final List<Recorder> bound = new ArrayList<>();
     private final StatsCache stats;
 
     private DocRagMetrics(DocRag rag, BackupStatus backups, List<CircuitBreakerState> circuits, Duration statsTtl) {
@@ -115,8 +116,14 @@ public final class DocRagMetrics implements MeterBinder, AutoCloseable {
     @Override
     public void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
-        Recorder recorder = new Recorder(registry, stats);
+        Recorder recorder;
         synchronized (bound) {
+            if (bound.stream().anyMatch(r -> r.registry == registry)) {
+                // a second listener would increment the same counters twice
+                LOG.warn("DocRagMetrics is already bound to this {}; ignoring the second bindTo", registry.getClass().getSimpleName());
+                return;
+            }
+            recorder = new Recorder(registry, stats);
             bound.add(recorder);
         }
         rag.addListener(recorder);
