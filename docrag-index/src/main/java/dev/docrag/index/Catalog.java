@@ -527,6 +527,27 @@ final class Catalog implements AutoCloseable {
         }
     }
 
+    /** Runs {@code SELECT 1} with a query timeout, to show the catalog answers. */
+    void ping(int timeoutSeconds) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             Statement s = c.createStatement()) {
+            s.setQueryTimeout(timeoutSeconds);
+            try (ResultSet rs = s.executeQuery("SELECT 1")) {
+                rs.next();
+            }
+        }
+    }
+
+    /** The pool's state when the data source is a HikariCP pool that has started. */
+    java.util.Optional<DocRagStats.Pool> pool() {
+        if (dataSource instanceof HikariDataSource h && h.getHikariPoolMXBean() != null) {
+            var mx = h.getHikariPoolMXBean();
+            return java.util.Optional.of(new DocRagStats.Pool(mx.getActiveConnections(), mx.getIdleConnections(),
+                    mx.getTotalConnections(), mx.getThreadsAwaitingConnection(), h.getMaximumPoolSize()));
+        }
+        return java.util.Optional.empty();
+    }
+
     int documentCount() throws SQLException {
         try (Connection c = dataSource.getConnection();
              Statement s = c.createStatement();

@@ -126,6 +126,8 @@ final class ChunkIndex implements Closeable {
     private final ModelInfo model;
     private final MetadataFields fields;
     private final ExecutorService mergeExecutor;
+    /** When the searcher was last refreshed ({@link System#nanoTime()}); for {@link DocRagStats#searcherAge()}. */
+    private volatile long refreshedAt = System.nanoTime();
 
     ChunkIndex(Path path, ModelInfo model, VectorIndexConfig vectors, MetadataFields fields) throws IOException {
         this.model = model;
@@ -317,6 +319,38 @@ final class ChunkIndex implements Closeable {
     /** Makes committed and uncommitted writes visible to searches. */
     void refresh() throws IOException {
         searchers.maybeRefreshBlocking();
+        refreshedAt = System.nanoTime();
+    }
+
+    /** Time since the searcher was last refreshed. */
+    java.time.Duration searcherAge() {
+        return java.time.Duration.ofNanos(System.nanoTime() - refreshedAt);
+    }
+
+    /** Live chunks the current searcher sees, all tenants. */
+    long chunkTotal() throws IOException {
+        IndexSearcher s = searchers.acquire();
+        try {
+            return s.getIndexReader().numDocs();
+        } finally {
+            searchers.release(s);
+        }
+    }
+
+    /**
+     * Bytes of the index files on disk now. A file that a merge deletes while this lists them is
+     * skipped, since the sum is a gauge, not an accounting.
+     */
+    long sizeInBytes() throws IOException {
+        long total = 0;
+        for (String file : directory.listAll()) {
+            try {
+                total += directory.fileLength(file);
+            } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException gone) {
+                // merged away meanwhile
+            }
+        }
+        return total;
     }
 
     /** Merges down to at most {@code maxSegments} segments, waiting for it; searches go on meanwhile. */

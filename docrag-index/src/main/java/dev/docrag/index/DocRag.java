@@ -12,6 +12,7 @@ import dev.docrag.core.load.FileLoader;
 import dev.docrag.core.load.Listing;
 import dev.docrag.core.load.LoadException;
 import dev.docrag.core.redact.Redactor;
+import io.micrometer.observation.ObservationRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,6 +83,9 @@ import javax.sql.DataSource;
  *       with a {@link ModelMismatchException} naming both.</li>
  *   <li>{@link #close()} waits for running calls, then releases files, threads and, if DocRag
  *       created it, the embedder's native memory.</li>
+ *   <li>Observable without cost when unobserved: Micrometer observations go to
+ *       {@link Builder#observationRegistry} (NOOP by default) and events to
+ *       {@link #addListener listeners}; {@link #stats()} is a snapshot for health and metrics.</li>
  * </ul>
  */
 public final class DocRag implements AutoCloseable {
@@ -100,9 +104,10 @@ public final class DocRag implements AutoCloseable {
     private final ChunkIndex index;
     private final Catalog catalog;
     private final MetadataFields fields;
+    private final Instrumentation instrumentation;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private boolean closed;
+    private volatile boolean closed; // volatile: isOpen() reads it without the lifecycle lock
 
     private DocRag(Builder b, Embedder embedder, ChunkIndex index, Catalog catalog, MetadataFields fields) {
         this.directory = b.directory;
@@ -119,6 +124,7 @@ public final class DocRag implements AutoCloseable {
         this.index = index;
         this.catalog = catalog;
         this.fields = fields;
+        this.instrumentation = new Instrumentation(b.observations, () -> closed);
     }
 
     public static Builder builder() {
@@ -159,6 +165,10 @@ public final class DocRag implements AutoCloseable {
      *                                  is then acknowledged)
      */
     public IngestReport ingest(Path folder, String tenant) {
+        return instrumentation.request(DocRagListener.Operation.INGEST, null, () -> ingestNow(folder, tenant));
+    }
+
+    private IngestReport ingestNow(Path folder, String tenant) {
         Objects.requireNonNull(folder, "folder");
         DocumentInput.checkTenant(tenant);
         return write(() -> {
@@ -232,6 +242,10 @@ public final class DocRag implements AutoCloseable {
      *                         acknowledged)
      */
     public IngestReport upsert(List<DocumentInput> documents) {
+        return instrumentation.request(DocRagListener.Operation.UPSERT, null, () -> upsertNow(documents));
+    }
+
+    private IngestReport upsertNow(List<DocumentInput> documents) {
         List<DocumentInput> docs = List.copyOf(Objects.requireNonNull(documents, "documents"));
         return write(() -> {
             long started = System.nanoTime();
@@ -254,6 +268,10 @@ public final class DocRag implements AutoCloseable {
      * @return whether the document existed
      */
     public boolean delete(String tenant, String id) {
+        return instrumentation.request(DocRagListener.Operation.DELETE, null, () -> deleteNow(tenant, id));
+    }
+
+    private boolean deleteNow(String tenant, String id) {
         DocumentInput.checkTenant(tenant);
         Objects.requireNonNull(id, "id");
         return write(() -> {
@@ -275,6 +293,10 @@ public final class DocRag implements AutoCloseable {
      *                                  wrong type (nothing is deleted)
      */
     public int delete(String tenant, Filter filter) {
+        return instrumentation.request(DocRagListener.Operation.DELETE, null, () -> deleteNow(tenant, filter));
+    }
+
+    private int deleteNow(String tenant, Filter filter) {
         DocumentInput.checkTenant(tenant);
         Objects.requireNonNull(filter, "filter");
         FilterQueries.toQuery(filter, fields); // validate before touching anything
@@ -471,7 +493,7 @@ public final class DocRag implements AutoCloseable {
         List<Chunk> chunks = chunker.chunk(doc.toDocument());
         List<float[]> vectors;
         try {
-            vectors = embedder.embedDocuments(chunks.stream().map(Chunk::text).toList());
+            vectors = instrumentation.embedDocuments(embedder, chunks);
         } catch (RuntimeException e) {
             throw new DocumentFailure(DocumentProblem.EMBEDDING, "embedding failed: " + e.getMessage(), e);
         }
@@ -543,6 +565,11 @@ public final class DocRag implements AutoCloseable {
      *                                  query vector has another dimension than the index's model
      */
     public List<Hit> search(SearchRequest request) {
+        String mode = request == null ? null : request.mode().name().toLowerCase(java.util.Locale.ROOT);
+        return instrumentation.request(DocRagListener.Operation.SEARCH, mode, () -> searchNow(request));
+    }
+
+    private List<Hit> searchNow(SearchRequest request) {
         Objects.requireNonNull(request, "request");
         lifecycle.readLock().lock();
         try {
@@ -556,7 +583,7 @@ public final class DocRag implements AutoCloseable {
                             + " model " + embedder.model().id() + " has " + embedder.model().dimension());
                 }
                 if (queryVector == null) {
-                    queryVector = embedder.embedQuery(request.text().orElseThrow());
+                    queryVector = instrumentation.embedQuery(embedder, request.text().orElseThrow());
                 }
             }
             return index.search(request, queryVector);
@@ -593,6 +620,64 @@ public final class DocRag implements AutoCloseable {
     /** The number of index segments searches see now (see {@link #forceMerge(int)}). */
     public int segmentCount() {
         return read(index::segmentCount);
+    }
+
+    /**
+     * A snapshot of this DocRag's size and state (see {@link DocRagStats}) for health checks and
+     * metrics. Costs one catalog {@code COUNT} and a listing of the index directory; callers that
+     * poll (metric scrapes) should cache it for a few seconds.
+     *
+     * @throws IllegalStateException if DocRag is closed
+     */
+    public DocRagStats stats() {
+        return read(() -> new DocRagStats(catalog.documentCount(), index.chunkTotal(), index.sizeInBytes(),
+                index.segmentCount(), index.searcherAge(), true, catalog.pool()));
+    }
+
+    /**
+     * Whether this DocRag is open (not yet {@link #close() closed}). Never blocks, so a health probe
+     * can ask while {@code close()} waits for running calls.
+     */
+    public boolean isOpen() {
+        return !closed;
+    }
+
+    /**
+     * Checks that the catalog answers: borrows a connection and runs {@code SELECT 1} with a query
+     * timeout of {@code timeout} (rounded up to whole seconds, as JDBC counts). Waiting for a pool
+     * connection is bounded by the pool's own timeout, not this one; a health check that must
+     * answer sooner runs this on another thread.
+     *
+     * @throws DocRagException       if the catalog cannot be reached or does not answer
+     * @throws IllegalStateException if DocRag is closed
+     */
+    public void checkCatalog(Duration timeout) {
+        int seconds = (int) Math.max(1, (timeout.toMillis() + 999) / 1000);
+        read(() -> {
+            catalog.ping(seconds);
+            return null;
+        });
+    }
+
+    /**
+     * The embedder this index is built with; for health checks that embed a probe text. A host
+     * must not close it (DocRag closes the default one itself).
+     */
+    public Embedder embedder() {
+        return embedder;
+    }
+
+    /**
+     * Adds a listener to every later call (see {@link DocRagListener}); docrag-ops' metrics
+     * binder uses this. Adding the same listener twice reports twice.
+     */
+    public void addListener(DocRagListener listener) {
+        instrumentation.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** Removes a listener added with {@link #addListener}; no effect if it is not registered. */
+    public void removeListener(DocRagListener listener) {
+        instrumentation.remove(listener);
     }
 
     /** How new segments store vectors, as Lucene describes the format; for tests and diagnostics. */
@@ -702,8 +787,23 @@ public final class DocRag implements AutoCloseable {
         private String catalogPassword;
         private DataSource catalogDataSource;
         private String catalogSchema;
+        private ObservationRegistry observations = ObservationRegistry.NOOP;
 
         private Builder() {
+        }
+
+        /**
+         * Where DocRag reports Micrometer observations (traces and timings): {@code docrag.search}
+         * (keys {@code operation}, {@code mode} = vector/keyword/hybrid, {@code outcome}),
+         * {@code docrag.ingest}, {@code docrag.upsert}, {@code docrag.delete} (keys
+         * {@code operation}, {@code outcome}) and, nested in them, {@code docrag.embed} (keys
+         * {@code kind} = query/documents, {@code outcome}). Outcomes are success, caller_error,
+         * failure, rejected (see {@link DocRagListener.Outcome}). Default
+         * {@link ObservationRegistry#NOOP}: nothing is recorded and nothing is timed.
+         */
+        public Builder observationRegistry(ObservationRegistry registry) {
+            this.observations = Objects.requireNonNull(registry, "registry");
+            return this;
         }
 
         /**
