@@ -50,6 +50,29 @@ class BadInputTest {
         return Files.write(file, bytes);
     }
 
+    /** A one-page PDF with {@code text}, encrypted with a user password when one is given. */
+    private static byte[] pdf(String text, String userPassword) throws IOException {
+        try (org.apache.pdfbox.pdmodel.PDDocument doc = new org.apache.pdfbox.pdmodel.PDDocument()) {
+            org.apache.pdfbox.pdmodel.PDPage page = new org.apache.pdfbox.pdmodel.PDPage();
+            doc.addPage(page);
+            try (var s = new org.apache.pdfbox.pdmodel.PDPageContentStream(doc, page)) {
+                s.beginText();
+                s.setFont(new org.apache.pdfbox.pdmodel.font.PDType1Font(
+                        org.apache.pdfbox.pdmodel.font.Standard14Fonts.FontName.HELVETICA), 12);
+                s.newLineAtOffset(72, 700);
+                s.showText(text);
+                s.endText();
+            }
+            if (userPassword != null) {
+                doc.protect(new org.apache.pdfbox.pdmodel.encryption.StandardProtectionPolicy("owner", userPassword,
+                        new org.apache.pdfbox.pdmodel.encryption.AccessPermission()));
+            }
+            var out = new java.io.ByteArrayOutputStream();
+            doc.save(out);
+            return out.toByteArray();
+        }
+    }
+
     private static Path write(Path file, String text) throws IOException {
         return write(file, text.getBytes(StandardCharsets.UTF_8));
     }
@@ -85,6 +108,12 @@ class BadInputTest {
             assertThat(first.notices()).isEmpty();
 
             breakFiles(docs);
+            // PDFs: one good, one that needs a password, one cut before its page tree, one not a PDF
+            byte[] manual = pdf("The manual explains the wombat procedure.", null);
+            write(docs.resolve("manual.pdf"), manual);
+            write(docs.resolve("locked.pdf"), pdf("Locked text.", "secret"));
+            write(docs.resolve("cut.pdf"), java.util.Arrays.copyOf(manual, manual.length * 4 / 10));
+            write(docs.resolve("fake.pdf"), "this is not a PDF".getBytes(StandardCharsets.UTF_8));
             armed.set(true);
             IngestReport second = rag.ingest(docs);
 
@@ -98,6 +127,9 @@ class BadInputTest {
                     "to-link.txt", DocumentProblem.UNREADABLE,
                     "sub/loop", DocumentProblem.UNREADABLE,
                     "dangling.md", DocumentProblem.UNREADABLE));
+            expected.put("locked.pdf", DocumentProblem.ENCRYPTED);
+            expected.put("cut.pdf", DocumentProblem.MALFORMED);
+            expected.put("fake.pdf", DocumentProblem.MALFORMED);
             Map<String, DocumentProblem> actual = new TreeMap<>();
             for (IngestReport.Failure f : second.failures()) {
                 String relative = docs.relativize(Path.of(f.source())).toString();
@@ -111,7 +143,7 @@ class BadInputTest {
             assertThat(messageOf(second, "to-dir.txt")).contains("folder");
 
             // the new documents made it: invalid UTF-8 repaired (with a notice), deep HTML flattened
-            assertThat(second.added()).isEqualTo(2);
+            assertThat(second.added()).as("invalid-utf8.txt, deep.html, manual.pdf").isEqualTo(3);
             assertThat(second.unchanged()).as("guide, faq, trigger").isEqualTo(3);
             assertThat(second.updated()).isZero();
             assertThat(second.notices()).singleElement().satisfies(n -> {
@@ -129,7 +161,8 @@ class BadInputTest {
             for (Map.Entry<String, String> e : TURNS_BAD.entrySet()) {
                 assertThat(topHit(rag, e.getValue())).as("%s keeps its first version", e.getKey()).isEqualTo(e.getKey());
             }
-            assertThat(rag.documentCount()).isEqualTo(first.added() + 2);
+            assertThat(rag.documentCount()).isEqualTo(first.added() + 3);
+            assertThat(topHit(rag, "wombat")).isEqualTo("manual.pdf");
             Hit repaired = rag.search(SearchRequest.keyword("ocelot").tenant(DocRag.DEFAULT_TENANT).k(1)).get(0);
             assertThat(repaired.metadata()).containsEntry("charset", "UTF-8").containsEntry("invalid_bytes", "3");
             assertThat(repaired.text()).contains("caf\uFFFD");
