@@ -410,6 +410,11 @@ final class ChunkIndex implements Closeable {
         return data;
     }
 
+    /** The failure that closed the writer (a full disk, an I/O error), or null while it works. */
+    Throwable tragedy() {
+        return writer.getTragicException();
+    }
+
     /** Whether the writer holds changes no commit has made durable, or was closed by a failure. */
     boolean needsRecovery() {
         IndexWriter w = writer;

@@ -572,6 +572,12 @@ public final class DocRag implements AutoCloseable {
         try {
             index.replace(doc, chunks, vectors, hash, batch.root);
         } catch (IOException | RuntimeException e) {
+            if (index.tragedy() != null) {
+                // Not this document's fault (a full disk, an I/O error): the writer is closed, so
+                // the whole call fails, and its staged documents are discarded.
+                throw new DocRagException("the index in " + directory + " cannot write " + doc.tenant() + "/" + doc.id()
+                        + ": " + causes(e), e);
+            }
             throw new DocumentFailure(DocumentProblem.INDEXING, "the index refused the document: " + e.getMessage(), e);
         }
         batch.written.add(new Catalog.Entry(doc.tenant(), doc.id(), doc.source(), doc.title(), hash, chunks.size()));
@@ -604,7 +610,7 @@ public final class DocRag implements AutoCloseable {
             catalogBehind = false;
             index.refresh();
         } catch (IOException | SQLException | IllegalStateException e) { // Lucene's AlreadyClosedException: a tragic writer
-            DocRagException failure = new DocRagException("could not commit in " + directory + ": " + e.getMessage(), e);
+            DocRagException failure = new DocRagException("could not commit in " + directory + ": " + causes(e), e);
             try {
                 catalog.recordFailedRun(run, failure.getMessage());
             } catch (SQLException | RuntimeException unrecorded) {
@@ -764,6 +770,18 @@ public final class DocRag implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError("every JDK has SHA-256", e);
         }
+    }
+
+    /** An exception's message and its causes' (Lucene's "unrecoverable error" names the full disk only in its cause). */
+    private static String causes(Throwable e) {
+        StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+        Set<Throwable> seen = new HashSet<>();
+        for (Throwable c = e.getCause(); c != null && seen.add(c); c = c.getCause()) {
+            if (c.getMessage() != null && !sb.toString().contains(c.getMessage())) {
+                sb.append(" (caused by: ").append(c.getMessage()).append(')');
+            }
+        }
+        return sb.toString();
     }
 
     /** A per-document failure; never escapes a write call. */
