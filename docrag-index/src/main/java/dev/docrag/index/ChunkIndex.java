@@ -448,12 +448,15 @@ final class ChunkIndex implements Closeable {
     }
 
     /**
-     * Every document in the last refreshed searcher, with its live chunk count and what its first
+     * Every document of the index as it now is, with its live chunk count and what its first
      * chunk records. The content hash is null for chunks written before hashes were stored, and
      * {@code rootKnown} false for chunks written before roots were.
      */
     Map<DocKey, Indexed> inventory() throws IOException {
         Map<DocKey, Indexed> out = new HashMap<>();
+        // A commit whose catalog transaction failed was never refreshed into the searcher; the
+        // caller holds no staged changes, so this searcher is exactly the last commit.
+        refresh();
         IndexSearcher s = acquire();
         try {
             for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
