@@ -341,6 +341,9 @@ public final class DocRag implements AutoCloseable {
      * next call's commit, which would index documents no catalog transaction ever recorded.
      */
     private void discardUncommitted(Exception failure) {
+        if (closed) {
+            return; // the call never started; close() rolled the writer back
+        }
         try {
             if (index.needsRecovery()) {
                 index.recover();
@@ -374,6 +377,7 @@ public final class DocRag implements AutoCloseable {
      */
     private void reconcile() throws IOException, SQLException {
         long started = System.nanoTime();
+        long catalogSeq = catalog.indexSeq();
         Map<ChunkIndex.DocKey, ChunkIndex.Indexed> indexed = index.inventory();
         Map<ChunkIndex.DocKey, Catalog.Row> rows = new HashMap<>();
         for (Catalog.Row r : catalog.rows()) {
@@ -406,9 +410,9 @@ public final class DocRag implements AutoCloseable {
             LOG.info("Catalog {} agrees with the index at {} (write {}); checked {} documents in {} ms", catalog.description(),
                     directory, indexSeq, indexed.size(), (System.nanoTime() - started) / 1_000_000);
         } else {
-            LOG.warn("Catalog {} was not at the index's last commit (write {}): rewrote {} rows from the index, deleted {}"
-                    + " rows without chunks, registered {} metadata fields, in {} ms", catalog.description(), indexSeq,
-                    upserts.size(), deletes.size(), newFields.size(), (System.nanoTime() - started) / 1_000_000);
+            LOG.warn("Catalog {} was at write {}, the index at write {}: rewrote {} rows from the index, deleted {}"
+                    + " rows without chunks, registered {} metadata fields, in {} ms", catalog.description(), catalogSeq,
+                    indexSeq, upserts.size(), deletes.size(), newFields.size(), (System.nanoTime() - started) / 1_000_000);
         }
     }
 
