@@ -22,10 +22,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link PowerLossDirectory}; at a random file system event of a random write (often in the
  * middle of a Lucene commit) the test takes the image a power loss would leave: only index
  * files that were fsynced under a durable name, and a catalog that lost some or all of its
- * latest transactions. H2 does not fsync a commit (its MVStore writes committed changes in the
- * background, within {@code WRITE_DELAY}, 500 ms by default, and syncs only on close), so the
- * catalog image is one of: the live file copied at that moment (its last commits possibly not yet
- * written), the file as it was before an earlier write, or no catalog at all. DocRag then opens
+ * latest transactions. H2 does not fsync a commit (DocRag's {@code WRITE_DELAY=0} writes it to
+ * the file at once, but H2 syncs only on close and compaction), so the catalog image is one of:
+ * the live file copied at that moment, the file as it was before an earlier write, or no catalog
+ * at all. DocRag then opens
  * the image, and {@link ConsistencyCheck} requires every acknowledged write, the in-flight one
  * either whole or not at all, and the catalog rebuilt to agree with the index.
  */
