@@ -68,6 +68,11 @@ import javax.sql.DataSource;
  *       are committed to disk (Lucene first, then the catalog) and every later search sees them.
  *       There is no separate {@code commit()}; batch documents in one {@link #upsert(List)} call
  *       for throughput, since each call costs one commit.</li>
+ *   <li><b>Crash-safe:</b> an acknowledged write survives kill -9 and power loss. The index commit is
+ *       the record; opening after a crash makes the catalog agree with the last index commit, so
+ *       every document is wholly at its last acknowledged version, and a write that was in flight
+ *       is wholly applied or wholly absent. A write that fails (a full disk, a catalog error)
+ *       throws a {@link DocRagException} naming the cause and leaves the last commit intact.</li>
  *   <li>A document is identified by (tenant, id). Its chunks are replaced or deleted all at once:
  *       a search sees its old or its new version, never a mix, and never part of it.</li>
  *   <li>Tenant, access groups and metadata filters are part of the index query on every search

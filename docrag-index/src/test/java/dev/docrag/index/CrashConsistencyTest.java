@@ -24,8 +24,8 @@ import static org.assertj.core.api.Assertions.fail;
  * directory and is killed with SIGKILL at a random moment; then DocRag reopens the directory in
  * this JVM (which reconciles the catalog with the index) and {@link ConsistencyCheck} verifies it
  * against the child's log of acknowledged writes. The same directory goes on to the next cycle,
- * so each cycle also recovers from the previous crash. One cycle in eight kills the child while
- * it is still starting, which may be during the reopening's own reconciliation.
+ * so each cycle also recovers from the previous crash. One cycle in eight (after the first) kills
+ * the child while it is still starting, which may be during the reopening's own reconciliation.
  *
  * <p>{@code -Ddocrag.crash.cycles=1000} runs a soak (default 50); {@code -Dtests.seed=N}
  * reproduces the kill moments and the writes (not the scheduling, so a failure is reproduced in
@@ -62,7 +62,9 @@ class CrashConsistencyTest {
                     dir.toString(), folder.toString(), state.toString(), log.toString(), Long.toString(random.nextLong())));
             long cycleStart = System.nanoTime();
             Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-            boolean early = random.nextInt(8) == 0;
+            // Not in the first cycle: a kill while Flyway creates the catalog is not survived (see
+            // "Consistency" in docs/architecture.md, what is not covered).
+            boolean early = random.nextInt(8) == 0 && cycle > 0;
             if (early) {
                 Thread.sleep(random.nextInt(600));
             } else {
