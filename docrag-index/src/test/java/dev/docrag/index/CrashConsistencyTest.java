@@ -1,6 +1,7 @@
 package dev.docrag.index;
 
 import dev.docrag.index.RandomWrites.Version;
+import org.apache.lucene.index.SegmentInfos;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -56,9 +58,9 @@ class CrashConsistencyTest {
             String context = TestSeeds.describe(seed) + ", cycle " + cycle;
             RandomWrites.writeState(state, model);
             Files.deleteIfExists(log);
-            // A class-data archive written by the first worker makes the others start faster.
+            // C1 only and the serial collector: the worker lives a few seconds, so start-up is what counts.
             List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + tmp.resolve("worker.jsa"), "-cp", System.getProperty("java.class.path"), CrashWorker.class.getName(),
+                    "-cp", System.getProperty("java.class.path"), CrashWorker.class.getName(),
                     dir.toString(), folder.toString(), state.toString(), log.toString(), Long.toString(random.nextLong())));
             long cycleStart = System.nanoTime();
             Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
@@ -77,14 +79,24 @@ class CrashConsistencyTest {
                     Thread.sleep(5);
                 }
                 startupNanos += System.nanoTime() - cycleStart;
-                // Kill after a random number of acknowledged writes, a random time into the next one.
-                int writes = random.nextInt(8);
-                long delayMicros = random.nextInt(250_000);
+                // Kill after a random number of acknowledged writes, a random time into the next one;
+                // or, one cycle in three, just after the next one's index commit appeared, which
+                // is where the catalog is behind the index.
+                int writes = random.nextInt(6);
+                boolean afterCommit = random.nextInt(3) == 0;
+                long delayMicros = afterCommit ? random.nextInt(3_000) : random.nextInt(250_000);
                 while (countAcknowledged(log) < writes) {
                     if (!child.isAlive() || System.nanoTime() > deadline) {
                         break; // the assertion below reports it
                     }
                     Thread.sleep(2);
+                }
+                if (afterCommit) {
+                    long generation = lastCommit(dir.resolve("index"));
+                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    while (lastCommit(dir.resolve("index")) <= generation && child.isAlive() && System.nanoTime() < until) {
+                        LockSupport.parkNanos(200_000);
+                    }
                 }
                 TimeUnit.MICROSECONDS.sleep(delayMicros);
             }
@@ -139,6 +151,15 @@ class CrashConsistencyTest {
                 inFlightApplied, inFlightNot, model.size(), (System.nanoTime() - started) / 1_000_000, startupNanos / 1_000_000,
                 verifyNanos / 1_000_000, TestSeeds.describe(seed));
         assertThat(acknowledged).as("the workers got writes acknowledged; %s", TestSeeds.describe(seed)).isGreaterThan(cycles);
+    }
+
+    /** The generation of the newest commit point ({@code segments_N}) in an index folder. */
+    private static long lastCommit(Path index) throws java.io.IOException {
+        try (var files = Files.list(index)) {
+            return SegmentInfos.getLastCommitGeneration(files.map(f -> f.getFileName().toString()).toArray(String[]::new));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return -1;
+        }
     }
 
     private static int countAcknowledged(Path log) throws java.io.IOException {
