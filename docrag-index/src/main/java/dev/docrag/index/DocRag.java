@@ -367,7 +367,16 @@ public final class DocRag implements AutoCloseable {
      */
     private long commitIndex() throws IOException {
         long next = seq + 1;
-        index.commit(next, fields.snapshot());
+        try {
+            index.commit(next, fields.snapshot());
+        } catch (IllegalStateException e) {
+            if (index.tragedy() == null) {
+                throw e;
+            }
+            // The writer was closed by an I/O failure, perhaps in a background merge: name it
+            // ("No space left on device"), not just Lucene's "unrecoverable error".
+            throw new IOException(causes(e), e);
+        }
         seq = next;
         catalogBehind = true;
         return next;

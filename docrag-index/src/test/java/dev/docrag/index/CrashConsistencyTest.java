@@ -39,6 +39,14 @@ class CrashConsistencyTest {
     @Test
     void killedMidWriteEveryAcknowledgedWriteSurvivesAndTheStoresAgree(@TempDir Path tmp) throws Exception {
         long seed = TestSeeds.seed();
+        try {
+            run(tmp, seed);
+        } catch (Exception e) { // assertions name the seed themselves
+            throw new AssertionError("failed with " + TestSeeds.describe(seed) + ": " + e, e);
+        }
+    }
+
+    private void run(Path tmp, long seed) throws Exception {
         int cycles = Integer.getInteger("docrag.crash.cycles", 50);
         Random random = new Random(seed);
         Path dir = tmp.resolve("docrag");

@@ -29,6 +29,14 @@ class DiskFullTest {
     @Test
     void aFullDiskFailsTheWriteByNameAndLosesNothing(@TempDir Path tmp) throws Exception {
         long seed = TestSeeds.seed();
+        try {
+            run(tmp, seed);
+        } catch (Exception e) { // assertions name the seed themselves
+            throw new AssertionError("failed with " + TestSeeds.describe(seed) + ": " + e, e);
+        }
+    }
+
+    private void run(Path tmp, long seed) throws Exception {
         Random random = new Random(seed);
         Path dir = tmp.resolve("docrag");
         AtomicReference<DiskFullDirectory> disk = new AtomicReference<>();

@@ -38,6 +38,14 @@ class PowerLossTest {
     @Test
     void everyAcknowledgedWriteSurvivesAPowerLossWhateverTheCatalogLost(@TempDir Path tmp) throws Exception {
         long seed = TestSeeds.seed();
+        try {
+            run(tmp, seed);
+        } catch (Exception e) { // assertions name the seed themselves
+            throw new AssertionError("failed with " + TestSeeds.describe(seed) + ": " + e, e);
+        }
+    }
+
+    private void run(Path tmp, long seed) throws Exception {
         int rounds = Integer.getInteger("docrag.powerloss.rounds", 15);
         Random random = new Random(seed);
         Map<CatalogLoss, Integer> losses = new EnumMap<>(CatalogLoss.class);
