@@ -52,6 +52,16 @@ final class Catalog implements AutoCloseable {
     static final String STATUS_INDEXED = "INDEXED";
     /** The meta key naming the DocRag directory (index) this catalog belongs to. */
     static final String META_INDEX_ID = "index_id";
+    /**
+     * The meta key holding the write sequence number of the Lucene commit this catalog last
+     * agreed with; written in the same transaction as the rows of that write.
+     */
+    static final String META_INDEX_SEQ = "index_seq";
+    /**
+     * The content hash recorded for a document adopted from an index that did not store hashes:
+     * it matches no content, so the next ingest or upsert of the document rewrites it.
+     */
+    static final String UNKNOWN_HASH = "0".repeat(64);
 
     private static final Pattern SCHEMA_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
     /** Messages come from DocRag and its loaders and are short; this only bounds a pathological one. */
@@ -70,6 +80,22 @@ final class Catalog implements AutoCloseable {
 
     /** A document's identity and the folder it was last ingested from (null: upserted). */
     record Origin(String id, String root) {
+    }
+
+    /** A document's row as stored, for reconciliation with the index. */
+    record Row(String tenant, String id, String source, String title, String contentHash, int chunkCount, String root) {
+    }
+
+    /**
+     * What reconciliation changes, in one transaction: rows to insert or overwrite (a new version)
+     * and rows to delete; then the catalog is at {@code seq}.
+     */
+    record Repair(List<Row> upserts, List<ChunkIndex.DocKey> deletes, Map<String, MetadataType> fields, long seq) {
+        Repair {
+            upserts = List.copyOf(upserts);
+            deletes = List.copyOf(deletes);
+            fields = Map.copyOf(fields);
+        }
     }
 
     /** One document or folder entry that a run could not ingest. */
@@ -124,6 +150,8 @@ final class Catalog implements AutoCloseable {
     static Catalog h2(Path dir) {
         HikariConfig config = new HikariConfig();
         // DB_CLOSE_ON_EXIT=FALSE: the pool, not H2's shutdown hook, decides when the database closes.
+        // WRITE_DELAY=0 (in h2Url): a commit is written to the file before it returns, so a kill -9
+        // loses no catalog transaction (H2 never fsyncs one; see "Consistency" in docs/architecture.md).
         config.setJdbcUrl(h2Url(dir));
         config.setUsername("sa");
         config.setPassword("");
@@ -132,7 +160,7 @@ final class Catalog implements AutoCloseable {
 
     /** The JDBC URL of the default catalog of a DocRag directory; tests open it beside DocRag. */
     static String h2Url(Path dir) {
-        return "jdbc:h2:file:" + dir.toAbsolutePath().resolve("catalog") + ";DB_CLOSE_ON_EXIT=FALSE";
+        return "jdbc:h2:file:" + dir.toAbsolutePath().resolve("catalog") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0";
     }
 
     /** A database named by URL (PostgreSQL, or H2 for tests), behind a pool DocRag owns. */
@@ -265,18 +293,64 @@ final class Catalog implements AutoCloseable {
     }
 
     void putMeta(String key, String value) throws SQLException {
+        inTransaction(c -> putMeta(c, key, value));
+    }
+
+    private Void putMeta(Connection c, String key, String value) throws SQLException {
+        try (PreparedStatement up = c.prepareStatement("UPDATE " + t("docrag_meta") + " SET meta_value = ? WHERE meta_key = ?")) {
+            up.setString(1, value);
+            up.setString(2, key);
+            if (up.executeUpdate() == 0) {
+                try (PreparedStatement in = c.prepareStatement("INSERT INTO " + t("docrag_meta") + " (meta_key, meta_value) VALUES (?, ?)")) {
+                    in.setString(1, key);
+                    in.setString(2, value);
+                    in.executeUpdate();
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The write sequence number of the index commit this catalog last agreed with; -1 if never recorded. */
+    long indexSeq() throws SQLException {
+        return meta(META_INDEX_SEQ).map(Long::parseLong).orElse(-1L);
+    }
+
+    /** Every document row, for reconciliation. */
+    List<Row> rows() throws SQLException {
+        List<Row> out = new ArrayList<>();
+        try (Connection c = dataSource.getConnection();
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT tenant, id, source, title, content_hash, chunk_count, ingest_root FROM "
+                     + t("documents"))) {
+            while (rs.next()) {
+                out.add(new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getInt(6), rs.getString(7)));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Applies a reconciliation in one transaction: missing metadata fields, overwritten or new
+     * rows (an overwritten row goes one version up), deleted rows, and the sequence number.
+     */
+    void repair(Repair repair) throws SQLException {
         inTransaction(c -> {
-            try (PreparedStatement up = c.prepareStatement("UPDATE " + t("docrag_meta") + " SET meta_value = ? WHERE meta_key = ?")) {
-                up.setString(1, value);
-                up.setString(2, key);
-                if (up.executeUpdate() == 0) {
-                    try (PreparedStatement in = c.prepareStatement("INSERT INTO " + t("docrag_meta") + " (meta_key, meta_value) VALUES (?, ?)")) {
-                        in.setString(1, key);
-                        in.setString(2, value);
-                        in.executeUpdate();
+            Timestamp now = Timestamp.from(Instant.now());
+            if (!repair.fields().isEmpty()) {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + t("metadata_fields") + " (name, field_type) VALUES (?, ?)")) {
+                    for (Map.Entry<String, MetadataType> f : repair.fields().entrySet()) {
+                        ps.setString(1, f.getKey());
+                        ps.setString(2, f.getValue().name());
+                        ps.executeUpdate();
                     }
                 }
             }
+            upsert(c, repair.upserts().stream().map(r -> new Entry(r.tenant(), r.id(), r.source(), r.title(), r.contentHash(),
+                    r.chunkCount(), r.root())).toList(), now);
+            deleteRows(c, repair.deletes());
+            putMeta(c, META_INDEX_SEQ, Long.toString(repair.seq()));
             return null;
         });
     }
@@ -341,13 +415,14 @@ final class Catalog implements AutoCloseable {
     /**
      * Commits a write call's catalog changes and its run record in one transaction: the rows of
      * written documents (new ones at version 1, changed ones one version up), deleted rows,
-     * claimed rows, the run and its errors.
+     * claimed rows, the run and its errors, and {@code seq}, the index commit they agree with.
      *
      * @return the run's id
      */
-    long commit(Run run) throws SQLException {
+    long commit(Run run, long seq) throws SQLException {
         return inTransaction(c -> {
             Timestamp now = Timestamp.from(Instant.now());
+            putMeta(c, META_INDEX_SEQ, Long.toString(seq));
             upsert(c, run.written(), now);
             deleteRows(c, run.deleted());
             if (!run.claimed().isEmpty()) {
@@ -463,12 +538,15 @@ final class Catalog implements AutoCloseable {
         ps.setString(8, e.id());
     }
 
-    /** Deletes the rows of these documents in one transaction; returns how many existed. */
-    int delete(List<ChunkIndex.DocKey> keys) throws SQLException {
-        if (keys.isEmpty()) {
-            return 0;
-        }
-        return inTransaction(c -> deleteRows(c, keys));
+    /**
+     * Deletes the rows of these documents in one transaction, which also records {@code seq}, the
+     * index commit they agree with; returns how many existed.
+     */
+    int delete(List<ChunkIndex.DocKey> keys, long seq) throws SQLException {
+        return inTransaction(c -> {
+            putMeta(c, META_INDEX_SEQ, Long.toString(seq));
+            return deleteRows(c, keys);
+        });
     }
 
     private int deleteRows(Connection c, List<ChunkIndex.DocKey> keys) throws SQLException {

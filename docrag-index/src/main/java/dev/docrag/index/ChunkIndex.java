@@ -7,6 +7,7 @@ import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.apache.lucene.analysis.tokenattributes.OffsetAttribute;
+import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene104.Lucene104Codec;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
@@ -19,6 +20,7 @@ import org.apache.lucene.document.LongField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
+import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexableField;
@@ -26,9 +28,12 @@ import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.PostingsEnum;
 import org.apache.lucene.index.SegmentInfos;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
+import org.apache.lucene.index.Terms;
+import org.apache.lucene.index.TermsEnum;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
@@ -45,9 +50,11 @@ import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.search.TotalHits;
 import org.apache.lucene.search.Weight;
+import org.apache.lucene.store.AlreadyClosedException;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.util.QueryBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,6 +77,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 
 /**
  * The Lucene index of chunks: one Lucene document per chunk, carrying its document's identity,
@@ -105,11 +113,22 @@ final class ChunkIndex implements Closeable {
     static final String ORDINAL = "ordinal";
     static final String TEXT = "text";
     static final String VECTOR = "vector";
+    /** The content hash of the document version a chunk belongs to (stored): what the catalog records. */
+    static final String HASH = "_hash";
+    /**
+     * Where a chunk's document came from (binary doc values, so that a folder can claim a document
+     * without rewriting it): {@code "R" + root} when ingested from a folder, {@code "U"} when upserted.
+     */
+    static final String ROOT = "_root";
 
     static final String KEY_MODEL = "docrag.model";
     static final String KEY_DIMENSION = "docrag.dimension";
     static final String KEY_SIMILARITY = "docrag.similarity";
     static final String KEY_FORMAT = "docrag.format";
+    /** The write sequence number of a commit: raised by every DocRag write that changes documents. */
+    static final String KEY_SEQ = "docrag.seq";
+    /** Prefix of one user-data entry per metadata field: its type, so the catalog can be rebuilt from the index. */
+    static final String KEY_FIELD_PREFIX = "docrag.field.";
     /** 2: tenants, access groups, typed metadata and headings (1 had none of them). */
     static final String FORMAT_VERSION = "2";
 
@@ -121,8 +140,10 @@ final class ChunkIndex implements Closeable {
 
     private final Directory directory;
     private final Analyzer analyzer = new EnglishAnalyzer();
-    private final IndexWriter writer;
-    private final SearcherManager searchers;
+    private final VectorCodec codec;
+    // Replaced together by recover() after a failed commit; searches read them without the write lock.
+    private volatile IndexWriter writer;
+    private volatile SearcherManager searchers;
     private final ModelInfo model;
     private final MetadataFields fields;
     private final ExecutorService mergeExecutor;
@@ -130,13 +151,22 @@ final class ChunkIndex implements Closeable {
     private volatile long refreshedAt = System.nanoTime();
 
     ChunkIndex(Path path, ModelInfo model, VectorIndexConfig vectors, MetadataFields fields) throws IOException {
+        this(path, model, vectors, fields, UnaryOperator.identity());
+    }
+
+    /**
+     * @param wrap wraps the index's {@link Directory}; tests use it to simulate a full disk or a
+     *             power loss, DocRag itself passes the identity
+     */
+    ChunkIndex(Path path, ModelInfo model, VectorIndexConfig vectors, MetadataFields fields,
+               UnaryOperator<Directory> wrap) throws IOException {
         this.model = model;
         this.fields = fields;
         this.mergeExecutor = vectors.mergeWorkers() > 1 ? mergePool(vectors.mergeWorkers()) : null;
         Directory dir = null;
         IndexWriter w = null;
         try {
-            dir = FSDirectory.open(path);
+            dir = wrap.apply(FSDirectory.open(path));
             boolean exists = DirectoryReader.indexExists(dir);
             if (exists) {
                 checkCommit(path, SegmentInfos.readLatestCommit(dir).getUserData());
@@ -145,17 +175,10 @@ final class ChunkIndex implements Closeable {
                 case FLOAT32 -> new Lucene99HnswVectorsFormat(vectors.maxConnections(), vectors.beamWidth(),
                         vectors.mergeWorkers(), mergeExecutor);
             };
-            IndexWriterConfig config = new IndexWriterConfig(analyzer)
-                    .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
-                    .setCodec(new VectorCodec(format))
-                    .setCommitOnClose(false); // only what DocRag committed counts
-            w = new IndexWriter(dir, config);
-            w.setLiveCommitData(Map.of(
-                    KEY_MODEL, model.id(),
-                    KEY_DIMENSION, Integer.toString(model.dimension()),
-                    KEY_SIMILARITY, SIMILARITY.name(),
-                    KEY_FORMAT, FORMAT_VERSION).entrySet());
+            this.codec = new VectorCodec(format);
+            w = openWriter(dir);
             if (!exists) {
+                w.setLiveCommitData(commitData(0, Map.of()).entrySet());
                 w.commit(); // an empty index already records its model
             }
             this.directory = dir;
@@ -198,6 +221,28 @@ final class ChunkIndex implements Closeable {
         }
     }
 
+    private IndexWriter openWriter(Directory dir) throws IOException {
+        IndexWriterConfig config = new IndexWriterConfig(analyzer)
+                .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
+                .setCodec(codec)
+                .setCommitOnClose(false); // only what DocRag committed counts
+        // The writer starts with the last commit's user data, so a commit that changes no
+        // document (forceMerge) keeps its sequence number and fields.
+        return new IndexWriter(dir, config);
+    }
+
+    /** The user data of a commit at write sequence {@code seq} holding metadata fields {@code types}. */
+    private Map<String, String> commitData(long seq, Map<String, MetadataType> types) {
+        Map<String, String> data = new HashMap<>();
+        data.put(KEY_MODEL, model.id());
+        data.put(KEY_DIMENSION, Integer.toString(model.dimension()));
+        data.put(KEY_SIMILARITY, SIMILARITY.name());
+        data.put(KEY_FORMAT, FORMAT_VERSION);
+        data.put(KEY_SEQ, Long.toString(seq));
+        types.forEach((name, type) -> data.put(KEY_FIELD_PREFIX + name, type.name()));
+        return data;
+    }
+
     private static ExecutorService mergePool(int threads) {
         AtomicInteger n = new AtomicInteger();
         return Executors.newFixedThreadPool(threads, r -> {
@@ -230,8 +275,13 @@ final class ChunkIndex implements Closeable {
         return tenant + '\u0000' + id;
     }
 
-    /** Replaces all chunks of {@code doc} atomically (visible after the next refresh). */
-    void replace(DocumentInput doc, List<Chunk> chunks, List<float[]> vectors) throws IOException {
+    /**
+     * Replaces all chunks of {@code doc} atomically (visible after the next refresh). Every chunk
+     * carries {@code contentHash} and {@code root} (null: upserted), so that the catalog row of the
+     * document can be rebuilt from the index alone.
+     */
+    void replace(DocumentInput doc, List<Chunk> chunks, List<float[]> vectors, String contentHash, String root)
+            throws IOException {
         List<List<IndexableField>> docs = new ArrayList<>(chunks.size());
         for (int i = 0; i < chunks.size(); i++) {
             Chunk c = chunks.get(i);
@@ -257,6 +307,8 @@ final class ChunkIndex implements Closeable {
             d.add(new StoredField(SPAN, c.start() + ":" + c.end() + ":" + c.page()));
             d.add(new TextField(TEXT, c.text(), Field.Store.YES));
             d.add(new KnnFloatVectorField(VECTOR, v, SIMILARITY));
+            d.add(new StoredField(HASH, contentHash));
+            d.add(new BinaryDocValuesField(ROOT, rootValue(root)));
             addMetadata(d, doc.metadata());
             docs.add(d);
         }
@@ -277,6 +329,15 @@ final class ChunkIndex implements Closeable {
         }
     }
 
+    private static BytesRef rootValue(String root) {
+        return new BytesRef(root == null ? "U" : "R" + root);
+    }
+
+    /** Records that a document now belongs to the folder {@code root}, without rewriting its chunks. */
+    void setRoot(String tenant, String id, String root) throws IOException {
+        writer.updateBinaryDocValue(new Term(KEY, key(tenant, id)), ROOT, rootValue(root));
+    }
+
     /** Deletes all chunks of one document (visible after the next refresh). */
     void delete(String tenant, String id) throws IOException {
         writer.deleteDocuments(new Term(KEY, key(tenant, id)));
@@ -293,7 +354,7 @@ final class ChunkIndex implements Closeable {
      */
     List<DocKey> documents(String tenant, Filter filter) throws IOException {
         Query q = scope(tenant, null, filter);
-        IndexSearcher s = searchers.acquire();
+        IndexSearcher s = acquire();
         try {
             Set<DocKey> keys = new LinkedHashSet<>();
             int n = s.count(q);
@@ -307,13 +368,142 @@ final class ChunkIndex implements Closeable {
             }
             return List.copyOf(keys);
         } finally {
-            searchers.release(s);
+            release(s);
         }
     }
 
-    /** Makes every write so far durable. */
+    /** Makes every write so far durable, keeping the last commit's sequence number and fields. */
     void commit() throws IOException {
         writer.commit();
+    }
+
+    /**
+     * Makes every write so far durable as write {@code seq}: the commit's user data records the
+     * sequence number and every metadata field's type, so that the catalog can be checked against
+     * the index and rebuilt from it.
+     */
+    void commit(long seq, Map<String, MetadataType> types) throws IOException {
+        writer.setLiveCommitData(commitData(seq, types).entrySet());
+        writer.commit();
+    }
+
+    /** The write sequence number of the last commit (0 for an index older than sequence numbers). */
+    long committedSeq() {
+        return Long.parseLong(committedData().getOrDefault(KEY_SEQ, "0"));
+    }
+
+    /** The metadata field types the last commit recorded. */
+    Map<String, MetadataType> committedFields() {
+        Map<String, MetadataType> out = new HashMap<>();
+        committedData().forEach((k, v) -> {
+            if (k.startsWith(KEY_FIELD_PREFIX)) {
+                out.put(k.substring(KEY_FIELD_PREFIX.length()), MetadataType.valueOf(v));
+            }
+        });
+        return out;
+    }
+
+    private Map<String, String> committedData() {
+        Map<String, String> data = new HashMap<>();
+        Iterable<Map.Entry<String, String>> live = writer.getLiveCommitData();
+        if (live != null) {
+            live.forEach(e -> data.put(e.getKey(), e.getValue()));
+        }
+        return data;
+    }
+
+    /** The failure that closed the writer (a full disk, an I/O error), or null while it works. */
+    Throwable tragedy() {
+        return writer.getTragicException();
+    }
+
+    /** Whether the writer holds changes no commit has made durable, or was closed by a failure. */
+    boolean needsRecovery() {
+        IndexWriter w = writer;
+        return !w.isOpen() || w.hasUncommittedChanges();
+    }
+
+    /**
+     * Discards everything not committed and reopens the writer at the last commit, for a write
+     * that failed half-way (a full disk, a failed commit): staged chunks of an unacknowledged call
+     * must not ride along with the next commit. Searches keep their snapshots; later ones see the
+     * last commit. Called under DocRag's write lock.
+     */
+    void recover() throws IOException {
+        IndexWriter old = writer;
+        SearcherManager oldSearchers = searchers;
+        try {
+            old.rollback(); // also fine when a tragic exception already closed it
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Rolling back the index writer failed: {}", e.toString());
+        }
+        IndexWriter w = openWriter(directory);
+        SearcherManager m = new SearcherManager(w, null);
+        writer = w;
+        searchers = m;
+        oldSearchers.close(); // searches holding its searcher release it by reference count
+        LOG.info("Reopened the index at its last commit (sequence {})", committedSeq());
+    }
+
+    /** One document as the index holds it: what its catalog row must say. */
+    record Indexed(String source, String title, String contentHash, int chunks, String root, boolean rootKnown) {
+    }
+
+    /**
+     * Every document of the index as it now is, with its live chunk count and what its first
+     * chunk records. The content hash is null for chunks written before hashes were stored, and
+     * {@code rootKnown} false for chunks written before roots were.
+     */
+    Map<DocKey, Indexed> inventory() throws IOException {
+        Map<DocKey, Indexed> out = new HashMap<>();
+        // A commit whose catalog transaction failed was never refreshed into the searcher; the
+        // caller holds no staged changes, so this searcher is exactly the last commit.
+        refresh();
+        IndexSearcher s = acquire();
+        try {
+            for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+                Terms terms = leaf.reader().terms(KEY);
+                if (terms == null) {
+                    continue;
+                }
+                Bits live = leaf.reader().getLiveDocs();
+                // first live chunk of each key -> live chunk count
+                Map<Integer, Integer> firsts = new HashMap<>();
+                TermsEnum te = terms.iterator();
+                PostingsEnum pe = null;
+                while (te.next() != null) {
+                    pe = te.postings(pe, PostingsEnum.NONE);
+                    int first = -1;
+                    int count = 0;
+                    for (int d = pe.nextDoc(); d != DocIdSetIterator.NO_MORE_DOCS; d = pe.nextDoc()) {
+                        if (live == null || live.get(d)) {
+                            first = first < 0 ? d : first;
+                            count++;
+                        }
+                    }
+                    if (count > 0) {
+                        firsts.put(first, count);
+                    }
+                }
+                StoredFields stored = leaf.reader().storedFields();
+                BinaryDocValues roots = leaf.reader().getBinaryDocValues(ROOT);
+                for (int d : firsts.keySet().stream().sorted().toList()) { // doc values read forwards only
+                    var doc = stored.document(d, Set.of(TENANT, DOC_ID, SOURCE, TITLE, HASH));
+                    String root = null;
+                    boolean rootKnown = roots != null && roots.advanceExact(d);
+                    if (rootKnown) {
+                        String v = roots.binaryValue().utf8ToString();
+                        root = v.startsWith("R") ? v.substring(1) : null;
+                    }
+                    Indexed found = new Indexed(doc.get(SOURCE), doc.get(TITLE), doc.get(HASH), firsts.get(d), root, rootKnown);
+                    out.merge(new DocKey(doc.get(TENANT), doc.get(DOC_ID)), found, (a, b) ->
+                            new Indexed(a.source(), a.title(), a.contentHash(), a.chunks() + b.chunks(), a.root(), a.rootKnown()));
+                }
+            }
+        } finally {
+            release(s);
+        }
+        return out;
     }
 
     /** Makes committed and uncommitted writes visible to searches. */
@@ -353,6 +543,25 @@ final class ChunkIndex implements Closeable {
         return total;
     }
 
+    /** A searcher of the current manager; a manager replaced by {@link #recover()} meanwhile is retried. */
+    private IndexSearcher acquire() throws IOException {
+        while (true) {
+            SearcherManager m = searchers;
+            try {
+                return m.acquire();
+            } catch (AlreadyClosedException e) {
+                if (m == searchers) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Releases by reference count, so it does not matter whether its manager was replaced since. */
+    private static void release(IndexSearcher s) throws IOException {
+        s.getIndexReader().decRef();
+    }
+
     /** Merges down to at most {@code maxSegments} segments, waiting for it; searches go on meanwhile. */
     void forceMerge(int maxSegments) throws IOException {
         writer.forceMerge(maxSegments, true);
@@ -365,21 +574,21 @@ final class ChunkIndex implements Closeable {
 
     /** The number of segments the current searcher sees. */
     int segmentCount() throws IOException {
-        IndexSearcher s = searchers.acquire();
+        IndexSearcher s = acquire();
         try {
             return s.getIndexReader().leaves().size();
         } finally {
-            searchers.release(s);
+            release(s);
         }
     }
 
     /** The number of chunks stored for a document, as the current searcher sees it. */
     int chunkCount(String tenant, String documentId) throws IOException {
-        IndexSearcher s = searchers.acquire();
+        IndexSearcher s = acquire();
         try {
             return s.count(new TermQuery(new Term(KEY, key(tenant, documentId))));
         } finally {
-            searchers.release(s);
+            release(s);
         }
     }
 
@@ -458,7 +667,7 @@ final class ChunkIndex implements Closeable {
         Query scope = scope(r.tenant().orElse(null), r.accessGroups(), r.filter().orElse(null));
         Query words = r.mode() == SearchRequest.Mode.VECTOR ? null : keywordQuery(r.text().orElseThrow());
         int want = r.offset() + r.k();
-        IndexSearcher s = searchers.acquire();
+        IndexSearcher s = acquire();
         try {
             int live = s.getIndexReader().numDocs();
             // A fixed minimum depth keeps pages of one request consistent (see SearchRequest).
@@ -478,7 +687,7 @@ final class ChunkIndex implements Closeable {
                 depth = (int) Math.min((long) depth * 2, Math.max(live, 1));
             }
         } finally {
-            searchers.release(s);
+            release(s);
         }
     }
 

@@ -13,6 +13,7 @@ import dev.docrag.core.load.Listing;
 import dev.docrag.core.load.LoadException;
 import dev.docrag.core.redact.Redactor;
 import io.micrometer.observation.ObservationRegistry;
+import org.apache.lucene.store.Directory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +40,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.UnaryOperator;
 
 import javax.sql.DataSource;
 
@@ -67,6 +69,11 @@ import javax.sql.DataSource;
  *       are committed to disk (Lucene first, then the catalog) and every later search sees them.
  *       There is no separate {@code commit()}; batch documents in one {@link #upsert(List)} call
  *       for throughput, since each call costs one commit.</li>
+ *   <li><b>Crash-safe:</b> an acknowledged write survives kill -9 and power loss. The index commit is
+ *       the record; opening after a crash makes the catalog agree with the last index commit, so
+ *       every document is wholly at its last acknowledged version, and a write that was in flight
+ *       is wholly applied or wholly absent. A write that fails (a full disk, a catalog error)
+ *       throws a {@link DocRagException} naming the cause and leaves the last commit intact.</li>
  *   <li>A document is identified by (tenant, id). Its chunks are replaced or deleted all at once:
  *       a search sees its old or its new version, never a mix, and never part of it.</li>
  *   <li>Tenant, access groups and metadata filters are part of the index query on every search
@@ -108,6 +115,10 @@ public final class DocRag implements AutoCloseable {
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private volatile boolean closed; // volatile: isOpen() reads it without the lifecycle lock
+    /** The write sequence number of the last index commit (see "Consistency" in docs/architecture.md); under writeLock. */
+    private long seq;
+    /** An index commit whose catalog transaction failed: the catalog must be reconciled before the next write; under writeLock. */
+    private boolean catalogBehind;
 
     private DocRag(Builder b, Embedder embedder, ChunkIndex index, Catalog catalog, MetadataFields fields) {
         this.directory = b.directory;
@@ -277,8 +288,9 @@ public final class DocRag implements AutoCloseable {
         return write(() -> {
             boolean existed = index.chunkCount(tenant, id) > 0;
             index.delete(tenant, id);
-            index.commit();
-            existed |= catalog.delete(List.of(new ChunkIndex.DocKey(tenant, id))) > 0;
+            long committed = commitIndex();
+            existed |= catalog.delete(List.of(new ChunkIndex.DocKey(tenant, id)), committed) > 0;
+            catalogBehind = false;
             index.refresh();
             return existed;
         });
@@ -305,8 +317,9 @@ public final class DocRag implements AutoCloseable {
             for (ChunkIndex.DocKey k : keys) {
                 index.delete(k.tenant(), k.id());
             }
-            index.commit();
-            catalog.delete(keys);
+            long committed = commitIndex();
+            catalog.delete(keys, committed);
+            catalogBehind = false;
             index.refresh();
             LOG.info("Deleted {} documents of tenant {} matching {}", keys.size(), tenant, filter);
             return keys.size();
@@ -339,12 +352,108 @@ public final class DocRag implements AutoCloseable {
         writeLock.lock();
         try {
             ensureOpen();
+            if (catalogBehind) {
+                reconcile();
+            }
             return action.run();
-        } catch (IOException | SQLException e) {
+        } catch (IOException | SQLException | RuntimeException e) {
+            discardUncommitted(e);
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
             throw new DocRagException("write failed in " + directory + ": " + e.getMessage(), e);
         } finally {
             writeLock.unlock();
             lifecycle.readLock().unlock();
+        }
+    }
+
+    /**
+     * After a write call failed: chunks it staged but did not commit must not ride along with the
+     * next call's commit, which would index documents no catalog transaction ever recorded.
+     */
+    private void discardUncommitted(Exception failure) {
+        if (closed) {
+            return; // the call never started; close() rolled the writer back
+        }
+        try {
+            if (index.needsRecovery()) {
+                index.recover();
+            }
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /**
+     * Commits the index as the next write (sequence number one up); if the commit fails, the
+     * call's staged changes are discarded with {@link #discardUncommitted} by {@link #write}.
+     * Until the caller's catalog transaction commits, the catalog is behind the index.
+     *
+     * @return the new sequence number, to be recorded in the catalog transaction
+     */
+    private long commitIndex() throws IOException {
+        long next = seq + 1;
+        try {
+            index.commit(next, fields.snapshot());
+        } catch (IllegalStateException e) {
+            if (index.tragedy() == null) {
+                throw e;
+            }
+            // The writer was closed by an I/O failure, perhaps in a background merge: name it
+            // ("No space left on device"), not just Lucene's "unrecoverable error".
+            throw new IOException(causes(e), e);
+        }
+        seq = next;
+        catalogBehind = true;
+        return next;
+    }
+
+    /**
+     * Makes the catalog agree with the last index commit, which is the record of every
+     * acknowledged write (see "Consistency" in docs/architecture.md): rows are written for
+     * documents the index holds as the index holds them, rows of documents it lacks are deleted,
+     * metadata fields the index recorded are registered, and the catalog is marked with the
+     * index's sequence number. One catalog transaction.
+     */
+    private void reconcile() throws IOException, SQLException {
+        long started = System.nanoTime();
+        long catalogSeq = catalog.indexSeq();
+        Map<ChunkIndex.DocKey, ChunkIndex.Indexed> indexed = index.inventory();
+        Map<ChunkIndex.DocKey, Catalog.Row> rows = new HashMap<>();
+        for (Catalog.Row r : catalog.rows()) {
+            rows.put(new ChunkIndex.DocKey(r.tenant(), r.id()), r);
+        }
+        List<Catalog.Row> upserts = new ArrayList<>();
+        for (Map.Entry<ChunkIndex.DocKey, ChunkIndex.Indexed> e : indexed.entrySet()) {
+            ChunkIndex.DocKey k = e.getKey();
+            ChunkIndex.Indexed ix = e.getValue();
+            Catalog.Row row = rows.get(k);
+            // Chunks written before hashes and roots were stored: trust a row that agrees on the
+            // count; otherwise a hash that matches nothing makes the next ingest rewrite it.
+            String hash = ix.contentHash() != null ? ix.contentHash()
+                    : row != null && row.chunkCount() == ix.chunks() ? row.contentHash() : Catalog.UNKNOWN_HASH;
+            String root = ix.rootKnown() ? ix.root() : row != null ? row.root() : null;
+            Catalog.Row want = new Catalog.Row(k.tenant(), k.id(), ix.source(), ix.title(), hash, ix.chunks(), root);
+            if (!want.equals(row)) {
+                upserts.add(want);
+            }
+        }
+        List<ChunkIndex.DocKey> deletes = rows.keySet().stream().filter(k -> !indexed.containsKey(k)).toList();
+        Map<String, MetadataType> newFields = new HashMap<>(index.committedFields());
+        newFields.keySet().removeAll(fields.snapshot().keySet());
+        long indexSeq = index.committedSeq();
+        catalog.repair(new Catalog.Repair(upserts, deletes, newFields, indexSeq));
+        fields.register(newFields);
+        seq = indexSeq;
+        catalogBehind = false;
+        if (upserts.isEmpty() && deletes.isEmpty() && newFields.isEmpty()) {
+            LOG.info("Catalog {} agrees with the index at {} (write {}); checked {} documents in {} ms", catalog.description(),
+                    directory, indexSeq, indexed.size(), (System.nanoTime() - started) / 1_000_000);
+        } else {
+            LOG.warn("Catalog {} was at write {}, the index at write {}: rewrote {} rows from the index, deleted {}"
+                    + " rows without chunks, registered {} metadata fields, in {} ms", catalog.description(), catalogSeq,
+                    indexSeq, upserts.size(), deletes.size(), newFields.size(), (System.nanoTime() - started) / 1_000_000);
         }
     }
 
@@ -506,8 +615,14 @@ public final class DocRag implements AutoCloseable {
             throw new DocRagException("the catalog failed while registering fields of " + doc.id() + ": " + e.getMessage(), e);
         }
         try {
-            index.replace(doc, chunks, vectors);
+            index.replace(doc, chunks, vectors, hash, batch.root);
         } catch (IOException | RuntimeException e) {
+            if (index.tragedy() != null) {
+                // Not this document's fault (a full disk, an I/O error): the writer is closed, so
+                // the whole call fails, and its staged documents are discarded.
+                throw new DocRagException("the index in " + directory + " cannot write " + doc.tenant() + "/" + doc.id()
+                        + ": " + causes(e), e);
+            }
             throw new DocumentFailure(DocumentProblem.INDEXING, "the index refused the document: " + e.getMessage(), e);
         }
         batch.written.add(new Catalog.Entry(doc.tenant(), doc.id(), doc.source(), doc.title(), hash, chunks.size()));
@@ -521,21 +636,26 @@ public final class DocRag implements AutoCloseable {
     }
 
     /**
-     * Index first, catalog second: a catalog row never promises chunks the index lacks. The run,
-     * its errors and the document rows are one catalog transaction, so a run is recorded as
-     * committed exactly when its documents are.
+     * Index first, catalog second: the index commit is the call's commit point, and the catalog
+     * transaction records the same sequence number (see "Consistency" in docs/architecture.md).
+     * The run, its errors and the document rows are one catalog transaction, so a run is recorded
+     * as committed exactly when its documents are.
      */
     private IngestReport commit(Batch batch, long started) {
         Catalog.Run run = batch.toRun();
         try {
+            for (ChunkIndex.DocKey k : batch.claimed) {
+                index.setRoot(k.tenant(), k.id(), batch.root);
+            }
             for (ChunkIndex.DocKey k : batch.deleted) {
                 index.delete(k.tenant(), k.id());
             }
-            index.commit();
-            catalog.commit(run);
+            long committed = commitIndex();
+            catalog.commit(run, committed);
+            catalogBehind = false;
             index.refresh();
-        } catch (IOException | SQLException e) {
-            DocRagException failure = new DocRagException("could not commit in " + directory + ": " + e.getMessage(), e);
+        } catch (IOException | SQLException | IllegalStateException e) { // Lucene's AlreadyClosedException: a tragic writer
+            DocRagException failure = new DocRagException("could not commit in " + directory + ": " + causes(e), e);
             try {
                 catalog.recordFailedRun(run, failure.getMessage());
             } catch (SQLException | RuntimeException unrecorded) {
@@ -739,7 +859,7 @@ public final class DocRag implements AutoCloseable {
     }
 
     /** SHA-256 over everything that is indexed about a document, so that any change re-indexes it. */
-    private static String contentHash(DocumentInput doc) {
+    static String contentHash(DocumentInput doc) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             List<String> parts = new ArrayList<>(List.of(doc.source(), doc.title(), doc.text()));
@@ -758,6 +878,18 @@ public final class DocRag implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError("every JDK has SHA-256", e);
         }
+    }
+
+    /** An exception's message and its causes' (Lucene's "unrecoverable error" names the full disk only in its cause). */
+    private static String causes(Throwable e) {
+        StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+        Set<Throwable> seen = new HashSet<>();
+        for (Throwable c = e.getCause(); c != null && seen.add(c); c = c.getCause()) {
+            if (c.getMessage() != null && !sb.toString().contains(c.getMessage())) {
+                sb.append(" (caused by: ").append(c.getMessage()).append(')');
+            }
+        }
+        return sb.toString();
     }
 
     /** A per-document failure; never escapes a write call. */
@@ -788,8 +920,15 @@ public final class DocRag implements AutoCloseable {
         private DataSource catalogDataSource;
         private String catalogSchema;
         private ObservationRegistry observations = ObservationRegistry.NOOP;
+        private UnaryOperator<Directory> indexDirectoryWrapper = UnaryOperator.identity();
 
         private Builder() {
+        }
+
+        /** For tests: wraps the Lucene directory, to simulate a full disk or a power loss. */
+        Builder indexDirectoryWrapper(UnaryOperator<Directory> wrapper) {
+            this.indexDirectoryWrapper = Objects.requireNonNull(wrapper, "wrapper");
+            return this;
         }
 
         /**
@@ -928,7 +1067,7 @@ public final class DocRag implements AutoCloseable {
                 // Before anything is recorded in it: a catalog of another directory stays untouched.
                 catalog.claimOwner(IndexIdentity.of(directory), directory);
                 MetadataFields fields = new MetadataFields(catalog.metadataFields());
-                index = new ChunkIndex(directory.resolve("index"), e.model(), vectorIndex, fields);
+                index = new ChunkIndex(directory.resolve("index"), e.model(), vectorIndex, fields, indexDirectoryWrapper);
                 Optional<String> recorded = catalog.meta(META_MODEL);
                 if (recorded.isPresent() && !recorded.get().equals(e.model().id())) {
                     throw new ModelMismatchException("the catalog at " + directory + " was built with embedding model "
@@ -937,7 +1076,14 @@ public final class DocRag implements AutoCloseable {
                 if (recorded.isEmpty()) {
                     catalog.putMeta(META_MODEL, e.model().id());
                 }
-                return new DocRag(this, e, index, catalog, fields);
+                DocRag rag = new DocRag(this, e, index, catalog, fields);
+                rag.seq = index.committedSeq();
+                if (catalog.indexSeq() != rag.seq) {
+                    // A crash (or power loss) between an index commit and its catalog transaction,
+                    // or a catalog that lost its last transactions: the index decides.
+                    rag.reconcile();
+                }
+                return rag;
             } catch (IOException | SQLException | RuntimeException failure) {
                 try {
                     closeAll(index, catalog, embedder == null ? e : null);

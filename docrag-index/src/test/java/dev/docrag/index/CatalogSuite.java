@@ -184,6 +184,7 @@ abstract class CatalogSuite {
                 }
             }
         }
+        writeIndexBeforeHashes(dir, List.of("a.md", "b.md"));
         try (DocRag rag = builder(dir).build()) {
             assertThat(rag.documentCount()).isEqualTo(2);
             assertThat(rag.metadataFields()).containsEntry("year", MetadataType.LONG);
@@ -207,6 +208,41 @@ abstract class CatalogSuite {
                     + " WHERE \"type\" IN ('BASELINE', 'SQL') ORDER BY \"installed_rank\"");
             assertThat(history).extracting(r -> r.get("version") + " " + r.get("type") + " " + r.get("success"))
                     .containsExactly("1 BASELINE true", "2 SQL true");
+        }
+    }
+
+    /**
+     * The index such a catalog came with: three chunks per document, in tenant {@code default},
+     * as DocRag wrote them before chunks stored their content hash and folder. Opening reconciles
+     * the catalog with the index (see "Consistency" in docs/architecture.md), so the rows above
+     * survive only because the index holds their chunks.
+     */
+    private void writeIndexBeforeHashes(Path dir, List<String> ids) {
+        try (org.apache.lucene.store.Directory d = org.apache.lucene.store.FSDirectory.open(dir.resolve("index"));
+             org.apache.lucene.index.IndexWriter w = new org.apache.lucene.index.IndexWriter(d,
+                     new org.apache.lucene.index.IndexWriterConfig())) {
+            for (String id : ids) {
+                for (int ordinal = 0; ordinal < 3; ordinal++) {
+                    org.apache.lucene.document.Document chunk = new org.apache.lucene.document.Document();
+                    chunk.add(new org.apache.lucene.document.StringField(ChunkIndex.KEY, ChunkIndex.key("default", id),
+                            org.apache.lucene.document.Field.Store.NO));
+                    chunk.add(new org.apache.lucene.document.KeywordField(ChunkIndex.TENANT, "default",
+                            org.apache.lucene.document.Field.Store.YES));
+                    chunk.add(new org.apache.lucene.document.StringField(ChunkIndex.DOC_ID, id,
+                            org.apache.lucene.document.Field.Store.YES));
+                    chunk.add(new org.apache.lucene.document.StoredField(ChunkIndex.SOURCE, "/docs/" + id));
+                    chunk.add(new org.apache.lucene.document.TextField(ChunkIndex.TITLE, "Title " + id,
+                            org.apache.lucene.document.Field.Store.YES));
+                    w.addDocument(chunk);
+                }
+            }
+            w.setLiveCommitData(Map.of(ChunkIndex.KEY_MODEL, embedder.model().id(),
+                    ChunkIndex.KEY_DIMENSION, Integer.toString(embedder.model().dimension()),
+                    ChunkIndex.KEY_SIMILARITY, ChunkIndex.SIMILARITY.name(),
+                    ChunkIndex.KEY_FORMAT, ChunkIndex.FORMAT_VERSION).entrySet());
+            w.commit();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
