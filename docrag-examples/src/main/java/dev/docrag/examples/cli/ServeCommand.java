@@ -1,0 +1,100 @@
+package dev.docrag.examples.cli;
+
+import dev.docrag.examples.service.ApiKeys;
+import dev.docrag.examples.service.DocRagServer;
+import dev.docrag.examples.service.ServiceConfig;
+import dev.docrag.index.DocRag;
+import dev.docrag.index.IngestReport;
+import dev.docrag.ops.health.HealthChecks;
+import dev.docrag.ops.metrics.DocRagMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code docrag serve}: the HTTP service until the process is stopped. On SIGTERM (or Ctrl-C) a
+ * shutdown hook stops accepting connections, lets requests in flight finish (up to
+ * {@code --drain-seconds}), then closes DocRag, whose writes are already committed when
+ * acknowledged. The JVM then exits with 143 (128 + SIGTERM), as any Java process ended by a
+ * signal does; 143 is the documented clean-stop code.
+ *
+ * <p>Keys come from the environment only, never from flags (which other users can read in the
+ * process list): {@code DOCRAG_WRITE_KEYS} = {@code key,key}, {@code DOCRAG_READ_KEYS} =
+ * {@code key:tenant,key:tenant}.
+ */
+@Command(name = "serve", description = "Run the HTTP service (keys from env DOCRAG_WRITE_KEYS, DOCRAG_READ_KEYS).")
+final class ServeCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+
+    @ParentCommand
+    DocRagCli cli;
+
+    @Option(names = "--port", defaultValue = "8080", description = "TCP port, 0 for any free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind; 0.0.0.0 in a container (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--max-body-bytes", defaultValue = "1048576", description = "Largest request body (default: ${DEFAULT-VALUE}).")
+    long maxBodyBytes;
+
+    @Option(names = "--timeout-ms", defaultValue = "10000", description = "Per-request timeout (default: ${DEFAULT-VALUE}).")
+    long timeoutMs;
+
+    @Option(names = "--drain-seconds", defaultValue = "20", description = "How long a stop waits for requests in flight (default: ${DEFAULT-VALUE}).")
+    int drainSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        ApiKeys keys = ApiKeys.parse(cli.env.get("DOCRAG_WRITE_KEYS"), cli.env.get("DOCRAG_READ_KEYS"));
+        ServiceConfig config = ServiceConfig.builder().host(host).port(port).apiKeys(keys).maxBodyBytes(maxBodyBytes)
+                .requestTimeout(Duration.ofMillis(timeoutMs)).drainTimeout(Duration.ofSeconds(drainSeconds)).build();
+        if (keys.isEmpty()) {
+            cli.err.println("docrag serve: warning: no API keys (DOCRAG_WRITE_KEYS, DOCRAG_READ_KEYS); only probes, metrics and the page answer");
+        }
+        DocRag rag = cli.open();
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        DocRagMetrics metrics = DocRagMetrics.of(rag);
+        DocRagServer server;
+        try {
+            if (Boolean.parseBoolean(cli.env.getOrDefault("DOCRAG_USE_SAMPLE", "false"))) {
+                Path samples = Path.of(cli.env.getOrDefault("DOCRAG_SAMPLES", System.getProperty("docrag.samples", "samples/handbook")));
+                if (!Files.isDirectory(samples)) {
+                    throw new IllegalStateException("DOCRAG_USE_SAMPLE=true but the sample folder " + samples.toAbsolutePath()
+                            + " is missing (run from the repository root or set DOCRAG_SAMPLES)");
+                }
+                IngestReport r = rag.ingest(samples);
+                log.info("sample handbook: {} added, {} unchanged", r.added(), r.unchanged());
+            }
+            metrics.bindTo(prometheus);
+            server = DocRagServer.start(rag, HealthChecks.standard(rag), prometheus, config);
+        } catch (Exception | Error e) {
+            metrics.close();
+            rag.close();
+            throw e;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("stopping: draining requests in flight");
+            server.close();
+            metrics.close();
+            rag.close();
+            log.info("stopped: index closed");
+            stopped.countDown();
+        }, "docrag-shutdown"));
+        cli.out.println("docrag serve: listening on http://" + host + ":" + server.port() + "/ (index " + cli.indexDir() + ")");
+        cli.out.flush();
+        stopped.await();
+        return DocRagCli.OK;
+    }
+}
