@@ -20,13 +20,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code docrag serve}: the HTTP service until the process is stopped. On SIGTERM (or Ctrl-C) a
- * shutdown hook stops accepting connections, lets requests in flight finish (up to
- * {@code --drain-seconds}), then closes DocRag, whose writes are already committed when
- * acknowledged. The JVM then exits with 143 (128 + SIGTERM), as any Java process ended by a
- * signal does; 143 is the documented clean-stop code.
+ * {@code docrag serve}: the HTTP service until the process is stopped. On SIGTERM (or Ctrl-C)
+ * it stops accepting connections, lets requests in flight finish (up to {@code --drain-seconds}),
+ * then closes DocRag, whose writes are already committed when acknowledged, and exits with 143
+ * after SIGTERM, 130 after SIGINT (128 + the signal's number, what a Java process ended by a
+ * signal reports anyway, so supervisors see the usual code).
  *
  * <p>Keys come from the environment only, never from flags (which other users can read in the
  * process list): {@code DOCRAG_WRITE_KEYS} = {@code key,key}, {@code DOCRAG_READ_KEYS} =
@@ -83,18 +85,48 @@ final class ServeCommand implements Callable<Integer> {
             rag.close();
             throw e;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("stopping: draining requests in flight");
-            server.close();
-            metrics.close();
-            rag.close();
-            log.info("stopped: index closed");
-            stopped.countDown();
-        }, "docrag-shutdown"));
+        // Why not only a shutdown hook: the JVM runs all hooks at once, and ONNX Runtime's own hook
+        // (OrtEnvironment) frees the native environment while an embedding may still be running
+        // in a request being drained, which crashes the JVM (SIGSEGV in OrtSession.run, seen in
+        // GracefulShutdownTest). So SIGTERM and SIGINT are taken over: the main thread drains and
+        // closes first, and only then does the JVM exit and run the hooks.
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        AtomicInteger exitCode = new AtomicInteger(DocRagCli.OK);
+        AtomicBoolean stopped = new AtomicBoolean();
+        Runnable stop = () -> {
+            if (stopped.compareAndSet(false, true)) {
+                log.info("stopping: draining requests in flight");
+                server.close();
+                metrics.close();
+                rag.close();
+                log.info("stopped: index closed");
+            }
+        };
+        onSignal("TERM", 143, exitCode, stopRequested);
+        onSignal("INT", 130, exitCode, stopRequested);
+        // Other ways the JVM may end (System.exit elsewhere, SIGHUP) still close the index.
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "docrag-shutdown"));
         cli.out.println("docrag serve: listening on http://" + host + ":" + server.port() + "/ (index " + cli.indexDir() + ")");
         cli.out.flush();
-        stopped.await();
-        return DocRagCli.OK;
+        stopRequested.await();
+        stop.run();
+        return exitCode.get();
+    }
+
+    /**
+     * Handles {@code signal} by asking the main thread to stop, with exit code {@code code} (the
+     * conventional 128 + signal number, so supervisors read it as "stopped by that signal").
+     */
+    @SuppressWarnings("removal")
+    private static void onSignal(String signal, int code, AtomicInteger exitCode, CountDownLatch stopRequested) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> {
+                exitCode.compareAndSet(DocRagCli.OK, code);
+                stopRequested.countDown();
+            });
+        } catch (IllegalArgumentException e) {
+            // The platform has no such signal (or the JVM reserves it): the shutdown hook remains.
+            log.debug("cannot handle SIG{}: {}", signal, e.getMessage());
+        }
     }
 }
