@@ -139,6 +139,12 @@ class DocRagServerTest {
         assertThat(ready.statusCode()).isEqualTo(200);
         assertThat(json.readTree(ready.body()).get("checks").has("index")).isTrue();
 
+        HttpResponse<String> page = get("/");
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/html");
+        assertThat(page.body()).contains("<title>DocRag search</title>").contains("app.js");
+        assertThat(get("/app.js").body()).contains("v1/search");
+
         post("/v1/search", READ_DEFAULT, "{\"query\": \"logs\"}");
         HttpResponse<String> metrics = get("/metrics");
         assertThat(metrics.statusCode()).isEqualTo(200);
