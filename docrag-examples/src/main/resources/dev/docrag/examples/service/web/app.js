@@ -51,7 +51,9 @@ form.addEventListener("submit", async (event) => {
     for (const hit of body.hits) {
       const li = el("li", "hit");
       li.append(el("div", "source", hit.source));
-      const crumb = [hit.title].concat(hit.breadcrumb).filter(Boolean).join(" › ");
+      // A Markdown page's breadcrumb usually starts with its title (its level-1 heading).
+      const trail = hit.breadcrumb[0] === hit.title ? hit.breadcrumb : [hit.title].concat(hit.breadcrumb);
+      const crumb = trail.filter(Boolean).join(" › ");
       li.append(el("div", "crumb", crumb + (hit.page ? " · page " + hit.page : "")));
       li.append(snippet(hit.snippet));
       li.append(el("div", "scores", "score " + fmt(hit.score) + " · meaning " + fmt(hit.vectorScore)
