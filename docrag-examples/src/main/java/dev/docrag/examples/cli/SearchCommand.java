@@ -2,6 +2,8 @@ package dev.docrag.examples.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.docrag.index.DocRag;
+import dev.docrag.index.Filter;
+import dev.docrag.index.MetadataType;
 import dev.docrag.index.Hit;
 import dev.docrag.index.SearchRequest;
 import picocli.CommandLine.Command;
@@ -37,6 +39,10 @@ final class SearchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the hits as JSON.")
     boolean json;
 
+    @Option(names = "--filter", paramLabel = "FIELD=VALUE",
+            description = "Only documents whose metadata FIELD equals VALUE (a whole number is compared as a number); repeat to require several.")
+    List<String> filters = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         SearchRequest.Mode m;
@@ -50,13 +56,29 @@ final class SearchCommand implements Callable<Integer> {
             cli.err.println("docrag search: -k must be 1..100, got " + k);
             return DocRagCli.USAGE;
         }
+        for (String f : filters) {
+            if (f.indexOf('=') <= 0) {
+                cli.err.println("docrag search: --filter must be FIELD=VALUE, got '" + f + "'");
+                return DocRagCli.USAGE;
+            }
+        }
         try (DocRag rag = cli.open()) {
             SearchRequest request = switch (m) {
                 case VECTOR -> SearchRequest.vector(question).tenant(tenant);
                 case KEYWORD -> SearchRequest.keyword(question).tenant(tenant);
                 case HYBRID -> SearchRequest.hybrid(question).tenant(tenant);
             };
-            List<Hit> hits = rag.search(request.k(k));
+            request = request.k(k);
+            List<Filter> conditions = new ArrayList<>();
+            Map<String, MetadataType> types = rag.metadataFields();
+            for (String f : filters) {
+                int eq = f.indexOf('=');
+                conditions.add(Filter.eq(f.substring(0, eq), typed(types.get(f.substring(0, eq)), f.substring(eq + 1), f)));
+            }
+            if (!conditions.isEmpty()) {
+                request = request.filter(conditions.size() == 1 ? conditions.get(0) : new Filter.And(conditions));
+            }
+            List<Hit> hits = rag.search(request);
             if (json) {
                 List<Map<String, Object>> list = new ArrayList<>();
                 for (Hit h : hits) {
@@ -83,5 +105,23 @@ final class SearchCommand implements Callable<Integer> {
             }
             return DocRagCli.OK;
         }
+    }
+
+    /** The value as the index typed the field (a field no document has stays a string). */
+    private static Object typed(MetadataType type, String value, String option) {
+        try {
+            if (type == MetadataType.LONG) {
+                return Long.parseLong(value);
+            }
+            if (type == MetadataType.DOUBLE) {
+                return Double.parseDouble(value);
+            }
+            if (type == MetadataType.INSTANT) {
+                return java.time.Instant.parse(value);
+            }
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("--filter " + option + ": '" + value + "' is not a " + type.name().toLowerCase(Locale.ROOT), e);
+        }
+        return value;
     }
 }

@@ -58,6 +58,23 @@ class DocRagCliTest {
     }
 
     @Test
+    void searchFiltersOnMetadata(@TempDir Path dir) throws Exception {
+        Path docs = Files.createDirectories(dir.resolve("docs"));
+        Files.writeString(docs.resolve("ops.md"), "---\nteam: ops\nyear: 2026\n---\n# Pager duty\n\nThe pager rotates weekly.\n");
+        Files.writeString(docs.resolve("hr.md"), "---\nteam: hr\nyear: 2025\n---\n# Pager allowance\n\nThe pager allowance is paid monthly.\n");
+        Map<String, String> env = Map.of("DOCRAG_INDEX_DIR", dir.resolve("idx").toString());
+        assertThat(run(env, "index", docs.toString()).code()).isZero();
+        Run ops = run(env, "search", "pager", "--filter", "team=ops", "--json");
+        assertThat(ops.code()).as(ops.err()).isZero();
+        JsonNode hits = new ObjectMapper().readTree(ops.out()).get("hits");
+        assertThat(hits).hasSize(1);
+        assertThat(hits.get(0).get("id").asText()).isEqualTo("ops.md");
+        Run both = run(env, "search", "pager", "--filter", "team=hr", "--filter", "year=2026");
+        assertThat(both.out()).contains("no hits");
+        assertThat(run(env, "search", "pager", "--filter", "team").code()).isEqualTo(2);
+    }
+
+    @Test
     void usageErrorsExitWith2(@TempDir Path dir) {
         Map<String, String> env = Map.of("DOCRAG_INDEX_DIR", dir.toString());
         assertThat(run(env).code()).isEqualTo(2);

@@ -45,7 +45,7 @@ class GracefulShutdownTest {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
-                "-cp", classpath, DocRagCli.class.getName(), "serve", "--port", "0", "--timeout-ms", "60000", "--index-dir", index.toString());
+                "-cp", classpath, DocRagCli.class.getName(), "serve", "--port", "0", "--timeout-ms", "60000", "--drain-seconds", "60", "--index-dir", index.toString());
         pb.environment().put("DOCRAG_WRITE_KEYS", KEY);
         pb.environment().put("DOCRAG_USE_SAMPLE", "true");
         pb.environment().put("DOCRAG_SAMPLES", SAMPLES.toString());
@@ -97,12 +97,12 @@ class GracefulShutdownTest {
             assertThat(warm.await(60, TimeUnit.SECONDS)).as("searches answered before the stop").isTrue();
 
             // A slow write: tens of chunks to embed, so it is still running when SIGTERM arrives.
-            String text = "Sourdough starters need flour, water and patience; feed them daily and keep them warm. ".repeat(200);
+            String text = "Sourdough starters need flour, water and patience; feed them daily and keep them warm. ".repeat(400);
             CompletableFuture<HttpResponse<String>> upsert = client.sendAsync(HttpRequest.newBuilder(URI.create(base + "/v1/documents"))
                     .header("Authorization", "Bearer " + KEY).timeout(Duration.ofSeconds(120))
                     .PUT(HttpRequest.BodyPublishers.ofString("{\"documents\": [{\"id\": \"bread\", \"title\": \"Bread\", \"text\": \""
                             + text + "\"}]}")).build(), HttpResponse.BodyHandlers.ofString());
-            Thread.sleep(500);
+            Thread.sleep(300);
             assertThat(upsert).as("the upsert is still in flight when the signal is sent").isNotDone();
             process.destroy(); // SIGTERM
 
