@@ -2,6 +2,7 @@ package dev.docrag.examples.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
+import dev.docrag.index.DocRag;
 import dev.docrag.index.DocRagStats;
 import dev.docrag.index.DocumentInput;
 import dev.docrag.index.Filter;
@@ -70,7 +71,7 @@ final class JsonApi {
             }
             tenant = callerTenant;
         } else if (tenant == null) {
-            tenant = dev.docrag.index.DocRag.DEFAULT_TENANT;
+            tenant = DocRag.DEFAULT_TENANT;
         }
         SearchRequest request = switch (mode) {
             case VECTOR -> SearchRequest.vector(query).tenant(tenant);
@@ -93,8 +94,7 @@ final class JsonApi {
     private static Filter filters(JsonNode node) {
         object(node, "'filters'");
         List<Filter> all = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
             String field = e.getKey();
             JsonNode v = e.getValue();
             if (v.isArray()) {
@@ -154,7 +154,7 @@ final class JsonApi {
             object(d, where);
             String tenant = text(d, "tenant", false);
             String id = text(d, "id", true);
-            DocumentInput.Builder b = builder(where, tenant == null ? dev.docrag.index.DocRag.DEFAULT_TENANT : tenant, id);
+            DocumentInput.Builder b = builder(where, tenant == null ? DocRag.DEFAULT_TENANT : tenant, id);
             String source = text(d, "source", false);
             if (source != null) {
                 b.source(source);
@@ -176,8 +176,7 @@ final class JsonApi {
             JsonNode meta = d.get("metadata");
             if (meta != null && !meta.isNull()) {
                 object(meta, where + ".metadata");
-                for (Iterator<Map.Entry<String, JsonNode>> it = meta.fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> e = it.next();
+                for (Map.Entry<String, JsonNode> e : meta.properties()) {
                     JsonNode v = e.getValue();
                     if (v.isArray()) {
                         List<String> values = new ArrayList<>();
