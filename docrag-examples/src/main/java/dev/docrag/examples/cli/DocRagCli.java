@@ -1,0 +1,113 @@
+package dev.docrag.examples.cli;
+
+import dev.docrag.index.DocRag;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The {@code docrag} command line: {@code index}, {@code search}, {@code serve}, {@code health},
+ * {@code stats}. Exit codes: 0 success, 1 failure (one line on stderr says why), 2 usage error
+ * or a command this build does not have yet ({@code backup}).
+ *
+ * <p>Configuration comes from flags, then the environment: {@code DOCRAG_INDEX_DIR} (default
+ * {@code data/docrag}), {@code DOCRAG_DB_URL} / {@code DOCRAG_DB_USER} / {@code DOCRAG_DB_PASSWORD}
+ * (a PostgreSQL catalog instead of the embedded H2 one), {@code LOG_LEVEL} (set by {@link #main}
+ * before the first logger exists), and for {@code serve} the keys and {@code DOCRAG_USE_SAMPLE}.
+ * The environment is passed in rather than read from {@link System#getenv()} so tests can set it.
+ */
+@Command(name = "docrag", mixinStandardHelpOptions = true, version = "docrag 0.1.0-SNAPSHOT",
+        description = "Offline semantic and keyword search over your documents.",
+        subcommands = {IndexCommand.class, SearchCommand.class, ServeCommand.class, HealthCommand.class,
+                StatsCommand.class, BackupCommand.class})
+public final class DocRagCli implements java.util.concurrent.Callable<Integer> {
+    static final int OK = 0;
+    static final int FAILURE = 1;
+    static final int USAGE = 2;
+
+    final Map<String, String> env;
+    PrintWriter out;
+    PrintWriter err;
+
+    @Option(names = "--index-dir", paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT,
+            description = "Where the index and catalog live (env DOCRAG_INDEX_DIR; default data/docrag).")
+    Path indexDir;
+
+    @Option(names = "--db-url", paramLabel = "JDBC_URL", scope = CommandLine.ScopeType.INHERIT,
+            description = "A PostgreSQL catalog instead of the embedded one (env DOCRAG_DB_URL; user and password from DOCRAG_DB_USER, DOCRAG_DB_PASSWORD).")
+    String dbUrl;
+
+    DocRagCli(Map<String, String> env) {
+        this.env = Map.copyOf(Objects.requireNonNull(env, "env"));
+    }
+
+    public static void main(String[] args) {
+        String level = System.getenv("LOG_LEVEL");
+        if (level != null && !level.isBlank()) {
+            // slf4j-simple reads these once, when the first logger is created: nothing has logged yet.
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level.strip().toLowerCase());
+            System.setProperty("org.slf4j.simpleLogger.log.dev.docrag", level.strip().toLowerCase());
+        }
+        System.exit(run(args, System.getenv(), new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs one command line and returns its exit code. */
+    public static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
+        DocRagCli cli = new DocRagCli(env);
+        cli.out = out;
+        cli.err = err;
+        CommandLine cl = new CommandLine(cli);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            err.println("docrag " + commandLine.getCommandName() + ": " + oneLine(e));
+            err.flush();
+            return FAILURE;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        err.println("docrag: name a command: index, search, serve, health, stats (docrag --help)");
+        spec.commandLine().usage(err);
+        return USAGE;
+    }
+
+    Path indexDir() {
+        return indexDir != null ? indexDir : Path.of(env.getOrDefault("DOCRAG_INDEX_DIR", "data/docrag"));
+    }
+
+    /** Opens DocRag as configured. The caller closes it. */
+    DocRag open() {
+        DocRag.Builder b = DocRag.builder().directory(indexDir());
+        String url = dbUrl != null ? dbUrl : env.get("DOCRAG_DB_URL");
+        if (url != null && !url.isBlank()) {
+            b.catalogUrl(url, env.get("DOCRAG_DB_USER"), env.get("DOCRAG_DB_PASSWORD"));
+        }
+        return b.build();
+    }
+
+    /** The message of {@code e} and its causes on one line, for a user to act on. */
+    static String oneLine(Throwable e) {
+        StringBuilder b = new StringBuilder();
+        for (Throwable t = e; t != null && b.length() < 500; t = t.getCause()) {
+            String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            if (b.indexOf(m) < 0) {
+                b.append(b.isEmpty() ? "" : ": ").append(m);
+            }
+        }
+        return b.toString().replaceAll("\\s+", " ").strip();
+    }
+}
