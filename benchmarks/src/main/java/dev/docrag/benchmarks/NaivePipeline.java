@@ -53,9 +53,11 @@ final class NaivePipeline implements AutoCloseable {
     private final DirectoryReader reader;
     private final IndexSearcher searcher;
     final double embedSeconds;
+    final double buildSeconds;
 
     /** Builds the pipeline over {@code pages} (page id = path relative to the docs root without .html). */
     NaivePipeline(Path root, List<Path> pages) throws IOException {
+        long started = System.nanoTime();
         List<String> texts = new ArrayList<>();
         try (IndexWriter writer = new IndexWriter(directory, new IndexWriterConfig(analyzer))) {
             for (Path page : pages) {
@@ -82,6 +84,7 @@ final class NaivePipeline implements AutoCloseable {
         List<Embedding> embedded = model.embedAll(texts.stream().map(TextSegment::from).toList()).content();
         embedSeconds = (System.nanoTime() - t0) / 1e9;
         vectors = embedded.stream().map(Embedding::vector).toList();
+        buildSeconds = (System.nanoTime() - started) / 1e9;
     }
 
     int chunkCount() {

@@ -8,6 +8,7 @@ import dev.docrag.index.IngestReport;
 import dev.docrag.index.SearchRequest;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 /**
@@ -106,11 +108,21 @@ public final class QualityBenchmark {
         if (fresh) {
             deleteTree(dir);
         }
+        Path root = docs;
+        // The peer is built on its own thread while DocRag ingests: on a shared machine the two
+        // together finish sooner than one after the other, and neither's quality depends on it.
+        List<Path> peerPages = pages;
+        CompletableFuture<NaivePipeline> peerBuild = peer ? CompletableFuture.supplyAsync(() -> {
+            try {
+                return new NaivePipeline(root, peerPages);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, command -> new Thread(command, "peer").start()) : null;
         Map<String, Object> results = new LinkedHashMap<>();
         Map<String, Metrics> docrag = new LinkedHashMap<>();
         double ingestSeconds;
         int chunks;
-        Path root = docs;
         FileLoader loader = FileLoader.builder().include(pages.stream().map(p -> FileLoader.documentId(root, p)).toArray(String[]::new)).build();
         try (DocRag rag = DocRag.builder().directory(dir).fileLoader(loader).build()) {
             long t0 = System.nanoTime();
@@ -138,8 +150,7 @@ public final class QualityBenchmark {
         double peerSeconds = Double.NaN;
         int peerChunks = 0;
         if (peer) {
-            long t0 = System.nanoTime();
-            try (NaivePipeline p = new NaivePipeline(docs, pages)) {
+            try (NaivePipeline p = peerBuild.join()) {
                 peerChunks = p.chunkCount();
                 List<List<String>> bm25 = new ArrayList<>();
                 List<List<String>> dense = new ArrayList<>();
@@ -154,8 +165,8 @@ public final class QualityBenchmark {
                 naive.put("bm25", score(questions, bm25));
                 naive.put("dense", score(questions, dense));
                 naive.put("hybrid_rrf", score(questions, hybrid));
-                peerSeconds = (System.nanoTime() - t0) / 1e9;
-                System.out.printf(Locale.ROOT, "Peer: %d chunks of %d words; built in %.1f s (embedding %.1f s)%n",
+                peerSeconds = p.buildSeconds;
+                System.out.printf(Locale.ROOT, "Peer: %d chunks of %d words; built in %.1f s (embedding %.1f s), alongside DocRag's ingest%n",
                         peerChunks, NaivePipeline.WORDS_PER_CHUNK, peerSeconds, p.embedSeconds);
             }
         }
