@@ -38,6 +38,7 @@ import java.util.stream.Stream;
  * {@code --questions FILE} (TSV: question, comma-separated relevant pages relative to the docs
  * root without {@code .html}), {@code --out FILE}, {@code --quick} (every third question, only
  * their relevant pages plus {@value #QUICK_OTHERS} others evenly spaced: a CI smoke run),
+ * {@code --subset N} (every question, but only their relevant pages plus N others evenly spaced),
  * {@code --index DIR} (keep DocRag's index there and re-use it on the next run: unchanged pages
  * are not embedded again; default a fresh folder under target/ deleted first), {@code --no-peer},
  * {@code --sweep} (also fusion settings and BM25 field boosts on the same index, see
@@ -73,6 +74,7 @@ public final class QualityBenchmark {
         Path out = Path.of("benchmarks/results/quality.json");
         Path indexDir = null;
         boolean quick = false;
+        int subset = -1;
         boolean peer = true;
         boolean sweep = false;
         for (int i = 0; i < args.length; i++) {
@@ -82,6 +84,7 @@ public final class QualityBenchmark {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--index" -> indexDir = Path.of(args[++i]);
                 case "--quick" -> quick = true;
+                case "--subset" -> subset = Integer.parseInt(args[++i]);
                 case "--no-peer" -> peer = false;
                 case "--sweep" -> sweep = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -97,11 +100,13 @@ public final class QualityBenchmark {
                 some.add(questions.get(i));
             }
             questions = some;
-            pages = quickPages(docs, all, questions);
+            pages = subsetPages(docs, all, questions, QUICK_OTHERS);
+        } else if (subset >= 0) {
+            pages = subsetPages(docs, all, questions, subset);
         }
         checkRelevantPagesExist(docs, pages, questions);
         System.out.printf(Locale.ROOT, "Corpus: %d pages of %s%s; %d questions from %s%n", pages.size(), docs,
-                quick ? " (quick: the questions' relevant pages and " + QUICK_OTHERS + " others)" : "", questions.size(), questionsFile);
+                pages.size() < all.size() ? " (subset: the questions' relevant pages and " + (quick ? QUICK_OTHERS : subset) + " others)" : "", questions.size(), questionsFile);
 
         boolean fresh = indexDir == null;
         Path dir = fresh ? Path.of("benchmarks/target/quality-index") : indexDir;
@@ -195,6 +200,7 @@ public final class QualityBenchmark {
         results.put("docs", docs.toString());
         results.put("pages", pages.size());
         results.put("quick", quick);
+        results.put("subset_others", quick ? QUICK_OTHERS : subset);
         results.put("docrag_chunks", chunks);
         results.put("docrag_ingest_seconds", ingestSeconds);
         results.put("docrag_index_reused", !fresh);
@@ -306,18 +312,18 @@ public final class QualityBenchmark {
         return out;
     }
 
-    /** The questions' relevant pages and {@value #QUICK_OTHERS} others spread evenly over the rest. */
-    private static List<Path> quickPages(Path root, List<Path> all, List<Question> questions) {
+    /** The questions' relevant pages and {@code others} more spread evenly over the rest. */
+    private static List<Path> subsetPages(Path root, List<Path> all, List<Question> questions, int others) {
         Set<String> relevant = new java.util.HashSet<>();
         questions.forEach(q -> relevant.addAll(q.relevant()));
         List<Path> chosen = new ArrayList<>();
-        List<Path> others = new ArrayList<>();
+        List<Path> rest = new ArrayList<>();
         for (Path p : all) {
-            (relevant.contains(pageId(root, p)) ? chosen : others).add(p);
+            (relevant.contains(pageId(root, p)) ? chosen : rest).add(p);
         }
-        double step = Math.max(1.0, (double) others.size() / QUICK_OTHERS);
-        for (int i = 0; i < QUICK_OTHERS && (int) (i * step) < others.size(); i++) {
-            chosen.add(others.get((int) (i * step)));
+        double step = Math.max(1.0, (double) rest.size() / Math.max(1, others));
+        for (int i = 0; i < others && (int) (i * step) < rest.size(); i++) {
+            chosen.add(rest.get((int) (i * step)));
         }
         chosen.sort(Comparator.naturalOrder());
         return chosen;
