@@ -126,6 +126,7 @@ public final class QualityBenchmark {
         }, command -> new Thread(command, "peer").start()) : null;
         Map<String, Object> results = new LinkedHashMap<>();
         Map<String, Metrics> docrag = new LinkedHashMap<>();
+        Map<String, Object> sweepResults = null;
         double ingestSeconds;
         int chunks;
         FileLoader loader = FileLoader.builder().include(pages.stream().map(p -> FileLoader.documentId(root, p)).toArray(String[]::new)).build();
@@ -147,7 +148,7 @@ public final class QualityBenchmark {
                 docrag.put(mode, score(questions, rankings));
             }
             if (sweep) {
-                results.put("sweep", QualitySweep.run(rag, dir, questions));
+                sweepResults = QualitySweep.run(rag, dir, questions);
             }
         }
 
@@ -208,6 +209,9 @@ public final class QualityBenchmark {
         results.put("peer_build_seconds", peerSeconds);
         results.put("convex_weight", CONVEX_WEIGHT);
         results.put("rrf_k", Fusion.DEFAULT_RRF_K);
+        if (sweepResults != null) {
+            results.put("sweep", sweepResults);
+        }
         results.put("total_seconds", (System.nanoTime() - started) / 1e9);
         results.put("date", LocalDate.now().toString());
         results.put("machine", EmbedBenchmark.machine());
