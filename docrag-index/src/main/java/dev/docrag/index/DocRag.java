@@ -101,6 +101,13 @@ public final class DocRag implements AutoCloseable {
     /** The tenant of {@link #ingest(Path)} and {@link #search(String, int)}: for single-tenant hosts. */
     public static final String DEFAULT_TENANT = "default";
     private static final String META_MODEL = "model";
+    /** The window is divided by this for the context line's budget: 32 of MiniLM's 256 tokens. */
+    static final int CONTEXT_SHARE = 8;
+    /**
+     * Part of every content hash: names what is embedded with a chunk, so that documents indexed
+     * before the context line existed are re-embedded on their next ingest.
+     */
+    private static final String EMBEDDED_AS = "embedded=title>breadcrumb+text";
 
     private final Path directory;
     private final Embedder embedder;
@@ -125,7 +132,7 @@ public final class DocRag implements AutoCloseable {
         this.embedder = embedder;
         this.ownsEmbedder = b.embedder == null;
         this.loader = b.loader;
-        this.chunker = b.chunker != null ? b.chunker : Chunker.forEmbedder(embedder);
+        this.chunker = b.chunker != null ? b.chunker : chunker(embedder);
         if (chunker.maxTokens() > embedder.model().maxTokens()) {
             // checked here too, since a default embedder is only known now
             throw new IllegalArgumentException("the chunker's maximum of " + chunker.maxTokens() + " tokens is over "
@@ -140,6 +147,15 @@ public final class DocRag implements AutoCloseable {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * The chunker for {@code embedder}: its window, three quarters of it as the target, and an
+     * eighth of it kept for the title and breadcrumb line embedded with every chunk (see
+     * {@link Chunker#embeddingText}), so that the line never pushes a chunk past the window.
+     */
+    static Chunker chunker(Embedder embedder) {
+        return Chunker.builder(embedder).contextTokens(embedder.model().maxTokens() / CONTEXT_SHARE).build();
     }
 
     /** The embedding model this index is built with. */
@@ -602,7 +618,9 @@ public final class DocRag implements AutoCloseable {
         List<Chunk> chunks = chunker.chunk(doc.toDocument());
         List<float[]> vectors;
         try {
-            vectors = instrumentation.embedDocuments(embedder, chunks);
+            // The title and breadcrumb place the chunk; its text alone often does not say what it is about.
+            vectors = instrumentation.embedDocuments(embedder, chunks.stream().map(c -> chunker.embeddingText(doc.title(), c)).toList(),
+                    chunks.stream().mapToLong(Chunk::tokens).sum());
         } catch (RuntimeException e) {
             throw new DocumentFailure(DocumentProblem.EMBEDDING, "embedding failed: " + e.getMessage(), e);
         }
@@ -866,6 +884,7 @@ public final class DocRag implements AutoCloseable {
             new TreeMap<>(doc.metadata()).forEach((name, value) ->
                     parts.add(name + "=" + DocumentInput.typeOf(value) + ":" + value));
             parts.add("groups=" + new TreeSet<>(doc.accessGroups()));
+            parts.add(EMBEDDED_AS);
             // structure decides where chunks are cut and what they carry
             doc.sections().forEach(sec -> parts.add("section=" + sec.start() + ":" + sec.end() + ":" + sec.headings()));
             doc.pages().forEach(p -> parts.add("page=" + p.number() + ":" + p.start() + ":" + p.end()));

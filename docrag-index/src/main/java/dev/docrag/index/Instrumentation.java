@@ -90,12 +90,11 @@ final class Instrumentation {
         return embed(DocRagListener.EmbedKind.QUERY, 1, 0, () -> embedder.embedQuery(text));
     }
 
-    List<float[]> embedDocuments(Embedder embedder, List<Chunk> chunks) {
-        List<String> texts = chunks.stream().map(Chunk::text).toList();
+    /** Embeds what stands for the chunks ({@code texts}); {@code tokens} is the chunks' own token count. */
+    List<float[]> embedDocuments(Embedder embedder, List<String> texts, long tokens) {
         if (off()) {
             return embedder.embedDocuments(texts);
         }
-        long tokens = chunks.stream().mapToLong(Chunk::tokens).sum();
         return embed(DocRagListener.EmbedKind.DOCUMENTS, texts.size(), tokens, () -> embedder.embedDocuments(texts));
     }
 

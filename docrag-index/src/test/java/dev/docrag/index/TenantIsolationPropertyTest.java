@@ -72,7 +72,7 @@ class TenantIsolationPropertyTest {
 
         try (HashEmbedder embedder = new HashEmbedder();
              DocRag rag = DocRag.builder().directory(dir).embedder(embedder).build()) {
-            chunker = Chunker.forEmbedder(embedder);
+            chunker = DocRag.chunker(embedder); // the chunks DocRag cuts
             // Build: 240 documents over 4 tenants; ids repeat across tenants on purpose.
             List<DocumentInput> batch = new ArrayList<>();
             for (int i = 0; i < 240; i++) {

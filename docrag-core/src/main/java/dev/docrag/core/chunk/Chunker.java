@@ -69,6 +69,9 @@ public final class Chunker {
     private final int targetTokens;
     private final int maxTokens;
     private final int overlapTokens;
+    /** The window the embedder has; {@code maxTokens} plus {@code contextTokens}. */
+    private final int windowTokens;
+    private final int contextTokens;
     private final int maxChars;
     /** What the counter adds to a text's own tokens: special tokens and any passage prefix. */
     private final int overhead;
@@ -84,8 +87,14 @@ public final class Chunker {
 
     private Chunker(Builder b) {
         this.tokenCounter = Objects.requireNonNull(b.tokenCounter, "tokenCounter");
-        int target = b.targetTokens;
-        int max = b.maxTokens;
+        if (b.contextTokens < 0 || b.contextTokens >= b.maxTokens) {
+            throw new IllegalArgumentException("need 0 <= contextTokens < maxTokens, got context=" + b.contextTokens
+                    + " max=" + b.maxTokens);
+        }
+        // The context line takes its share of the window from the text, never the other way round;
+        // a target the window allows but the text's share does not is lowered to that share.
+        int max = b.maxTokens - b.contextTokens;
+        int target = b.contextTokens > 0 && b.targetTokens <= b.maxTokens ? Math.min(b.targetTokens, max) : b.targetTokens;
         if (max <= SPECIAL_TOKENS + 1 || target <= SPECIAL_TOKENS || target > max) {
             throw new IllegalArgumentException("need " + SPECIAL_TOKENS + " < targetTokens <= maxTokens, got target="
                     + target + " max=" + max);
@@ -98,6 +107,8 @@ public final class Chunker {
         this.targetTokens = target;
         this.maxTokens = max;
         this.overlapTokens = b.overlapTokens;
+        this.windowTokens = b.maxTokens;
+        this.contextTokens = b.contextTokens;
         this.maxChars = (int) Math.min(Integer.MAX_VALUE, (long) max * MAX_CHARS_PER_TOKEN);
         this.overhead = tokenSpans == null ? SPECIAL_TOKENS : tokenCounter.applyAsInt("");
     }
@@ -136,6 +147,64 @@ public final class Chunker {
 
     public int overlapTokens() {
         return overlapTokens;
+    }
+
+    /** Tokens of the window kept for the context line of {@link #embeddingText}; 0 if none. */
+    public int contextTokens() {
+        return contextTokens;
+    }
+
+    /**
+     * What the embedder is given for {@code chunk}: a context line naming where the chunk is —
+     * the document title and the chunk's heading breadcrumb, joined by {@code " > "} — then a
+     * blank line and the chunk's text. A passage like "Examples" or a code sample means little to
+     * an embedding model without the page and section it belongs to; the keyword index sees the
+     * title and headings as fields of their own.
+     *
+     * <p>The title is left out when the first heading begins it (a page titled "argparse — … —
+     * Python 3.11 documentation" whose first heading is "argparse — …"): the heading says the
+     * same without the site name. The line is fitted into {@code contextTokens}: outer headings
+     * after the first part are dropped first, then the first part, then words from the end, so
+     * the whole text always fits the window and the chunk's own text is never cut. Without a
+     * context budget, or without anything to say, it is the chunk's text alone.
+     */
+    public String embeddingText(String title, Chunk chunk) {
+        if (contextTokens == 0) {
+            return chunk.text();
+        }
+        List<String> parts = new ArrayList<>();
+        List<String> headings = chunk.headings();
+        String t = title == null ? "" : title.strip();
+        if (!t.isEmpty() && (headings.isEmpty() || !t.startsWith(headings.get(0).strip()))) {
+            parts.add(t);
+        }
+        for (String h : headings) {
+            if (!h.isBlank()) {
+                parts.add(h.strip());
+            }
+        }
+        // The whole must fit the window; the chunk's count already includes the special tokens.
+        int budget = Math.min(contextTokens, windowTokens - chunk.tokens());
+        while (!parts.isEmpty()) {
+            String context = String.join(" > ", parts);
+            String text = context + "\n\n" + chunk.text();
+            if (tokenCounter.applyAsInt(context) - overhead < budget && tokenCounter.applyAsInt(text) <= windowTokens) {
+                return text;
+            }
+            if (parts.size() > 2) {
+                parts.remove(1);
+            } else if (parts.size() == 2) {
+                parts.remove(0);
+            } else {
+                String only = parts.get(0);
+                int space = only.lastIndexOf(' ');
+                parts.set(0, only.substring(0, Math.max(0, space)).strip());
+                if (parts.get(0).isEmpty()) {
+                    parts.clear();
+                }
+            }
+        }
+        return chunk.text();
     }
 
     /** The document's chunks in text order; empty only if its text is blank. */
@@ -530,6 +599,7 @@ public final class Chunker {
         private int maxTokens;
         private int overlapTokens;
         private int window = Integer.MAX_VALUE; // the model's, when built for an embedder
+        private int contextTokens;
 
         private Builder(ToIntFunction<String> tokenCounter) {
             this.tokenCounter = tokenCounter;
@@ -554,6 +624,16 @@ public final class Chunker {
          */
         public Builder overlapTokens(int tokens) {
             this.overlapTokens = tokens;
+            return this;
+        }
+
+        /**
+         * Tokens of the window ({@code maxTokens}) kept free for the context line that
+         * {@link #embeddingText} puts before each chunk's text: chunks are cut to at most
+         * {@code maxTokens - contextTokens} (the target shrinks with it if it must). Default 0.
+         */
+        public Builder contextTokens(int tokens) {
+            this.contextTokens = tokens;
             return this;
         }
 

@@ -906,4 +906,43 @@ class ChunkerTest {
         assertInvariants(doc, new Chunker(Counter.WORDS, 4, 6), Counter.WORDS, small, "block over max");
         assertThat(small).extracting(Chunk::text).doesNotContain(code);
     }
+
+    @Test
+    void theContextLineNamesTitleAndBreadcrumbAndAlwaysFitsTheWindow() {
+        Chunker chunker = Chunker.builder(embedder).contextTokens(32).build();
+        assertThat(chunker.maxTokens()).isEqualTo(224);
+        assertThat(chunker.targetTokens()).isEqualTo(192);
+        String text = "# Guide\n\n## Rotating logs\n\n" + "Logs are kept for fourteen days and rotated nightly. ".repeat(60);
+        int h2 = text.indexOf("## ");
+        Document doc = new Document("g.md", "g.md", "Operations handbook", text, null,
+                List.of(new Section(List.of("Guide"), 0, h2), new Section(List.of("Guide", "Rotating logs"), h2, text.length())),
+                List.of());
+        List<Chunk> chunks = chunker.chunk(doc);
+        assertThat(chunks).hasSizeGreaterThan(2);
+        for (Chunk c : chunks) {
+            assertThat(c.tokens()).isLessThanOrEqualTo(224);
+            String embedded = chunker.embeddingText(doc.title(), c);
+            assertThat(embedded).isEqualTo("Operations handbook > " + String.join(" > ", c.headings()) + "\n\n" + c.text());
+            assertThat(embedder.countTokens(embedded)).isLessThanOrEqualTo(256);
+        }
+        // a title that begins with the first heading adds only the site name: the heading is kept alone
+        Chunk last = chunks.get(chunks.size() - 1);
+        assertThat(chunker.embeddingText("Guide — Example Corp documentation", last))
+                .startsWith("Guide > Rotating logs\n\n");
+        // a breadcrumb over the budget loses its middle, then its first part, then words; the text stays whole
+        List<String> deep = List.of("Alpha " + "word ".repeat(10), "Beta " + "word ".repeat(10), "Gamma " + "word ".repeat(10));
+        Chunk c = new Chunk("g.md", 0, last.text(), last.start(), last.end(), last.tokens(), deep, 0, Map.of());
+        String fitted = chunker.embeddingText("", c);
+        assertThat(fitted).startsWith("Alpha").contains("> Gamma").doesNotContain("Beta").endsWith(c.text());
+        assertThat(embedder.countTokens(fitted.substring(0, fitted.indexOf("\n\n"))) - 2).isLessThan(32);
+        Chunk huge = new Chunk("g.md", 0, last.text(), last.start(), last.end(), last.tokens(),
+                List.of("x".repeat(3) + " long".repeat(100)), 0, Map.of());
+        String cut = chunker.embeddingText("", huge);
+        assertThat(cut).endsWith(c.text()).startsWith("xxx long");
+        assertThat(embedder.countTokens(cut)).isLessThanOrEqualTo(256);
+        // without a budget, what is embedded is the text alone
+        assertThat(Chunker.forEmbedder(embedder).embeddingText("Operations handbook", last)).isEqualTo(last.text());
+        assertThatThrownBy(() -> Chunker.builder(Counter.WORDS).targetTokens(50).maxTokens(60).contextTokens(60).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("context=60");
+    }
 }
