@@ -37,13 +37,8 @@ class CrashConsistencyTest {
     private static final Logger LOG = LoggerFactory.getLogger(CrashConsistencyTest.class);
 
     @Test
-    void killedMidWriteEveryAcknowledgedWriteSurvivesAndTheStoresAgree(@TempDir Path tmp) throws Exception {
-        long seed = TestSeeds.seed();
-        try {
-            run(tmp, seed);
-        } catch (Exception e) { // assertions name the seed themselves
-            throw new AssertionError("failed with " + TestSeeds.describe(seed) + ": " + e, e);
-        }
+    void killedMidWriteEveryAcknowledgedWriteSurvivesAndTheStoresAgree(@TempDir Path tmp) {
+        TestSeeds.run(seed -> run(tmp, seed));
     }
 
     private void run(Path tmp, long seed) throws Exception {

@@ -27,13 +27,8 @@ class DiskFullTest {
     private static final Logger LOG = LoggerFactory.getLogger(DiskFullTest.class);
 
     @Test
-    void aFullDiskFailsTheWriteByNameAndLosesNothing(@TempDir Path tmp) throws Exception {
-        long seed = TestSeeds.seed();
-        try {
-            run(tmp, seed);
-        } catch (Exception e) { // assertions name the seed themselves
-            throw new AssertionError("failed with " + TestSeeds.describe(seed) + ": " + e, e);
-        }
+    void aFullDiskFailsTheWriteByNameAndLosesNothing(@TempDir Path tmp) {
+        TestSeeds.run(seed -> run(tmp, seed));
     }
 
     private void run(Path tmp, long seed) throws Exception {

@@ -36,13 +36,8 @@ class PowerLossTest {
     enum CatalogLoss { CURRENT_FILE, EARLIER_FILE, NOTHING }
 
     @Test
-    void everyAcknowledgedWriteSurvivesAPowerLossWhateverTheCatalogLost(@TempDir Path tmp) throws Exception {
-        long seed = TestSeeds.seed();
-        try {
-            run(tmp, seed);
-        } catch (Exception e) { // assertions name the seed themselves
-            throw new AssertionError("failed with " + TestSeeds.describe(seed) + ": " + e, e);
-        }
+    void everyAcknowledgedWriteSurvivesAPowerLossWhateverTheCatalogLost(@TempDir Path tmp) {
+        TestSeeds.run(seed -> run(tmp, seed));
     }
 
     private void run(Path tmp, long seed) throws Exception {

@@ -18,4 +18,23 @@ final class TestSeeds {
     static String describe(long seed) {
         return "seed " + seed + " (reproduce with -Dtests.seed=" + seed + ")";
     }
+
+    /** A test body that takes its seed. */
+    @FunctionalInterface
+    interface Seeded {
+        void run(long seed) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} with this run's seed; an exception escaping it fails the test naming the
+     * seed (assertions name it themselves).
+     */
+    static void run(Seeded body) {
+        long seed = seed();
+        try {
+            body.run(seed);
+        } catch (Exception e) {
+            throw new AssertionError("failed with " + describe(seed) + ": " + e, e);
+        }
+    }
 }
