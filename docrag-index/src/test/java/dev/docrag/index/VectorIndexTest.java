@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import dev.docrag.core.Chunk;
+import dev.docrag.core.chunk.Chunker;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,6 +45,7 @@ class VectorIndexTest {
              DocRag rag = DocRag.builder().directory(dir).embedder(embedder).build()) {
             List<DocumentInput> docs = corpus(rnd, 3000);
             rag.upsert(docs);
+            Chunker chunker = DocRag.chunker(embedder); // what DocRag cuts and embeds with
             for (int round = 0; round < 20; round++) {
                 String query = WORDS.get(rnd.nextInt(WORDS.size())) + " " + WORDS.get(rnd.nextInt(WORDS.size()));
                 float[] q = HashEmbedder.embed(query);
@@ -57,7 +60,7 @@ class VectorIndexTest {
                 List<Hit> exact = rag.search(SearchRequest.vector(query).tenant("t").filter(thirty).k(25));
                 List<Double> expected = docs.stream()
                         .filter(d -> TenantIsolationPropertyTest.matches(thirty, d.metadata()))
-                        .map(d -> (double) ChunkIndex.SIMILARITY.compare(q, HashEmbedder.embed(d.text())))
+                        .map(d -> (double) ChunkIndex.SIMILARITY.compare(q, HashEmbedder.embed(embedded(chunker, d))))
                         .sorted(Comparator.reverseOrder()).limit(25).toList();
                 assertThat(exact).as("selective filter, %s", why).hasSize(Math.min(25, expected.size()));
                 for (int i = 0; i < exact.size(); i++) {
@@ -70,6 +73,13 @@ class VectorIndexTest {
                         .allSatisfy(h -> assertThat(h.metadata()).containsEntry("wide", "yes"));
             }
         }
+    }
+
+    /** What DocRag embeds for a one-chunk document: its text with the title line, if that fits. */
+    private static String embedded(Chunker chunker, DocumentInput d) {
+        List<Chunk> chunks = chunker.chunk(d.toDocument());
+        assertThat(chunks).as("corpus documents are one chunk each").hasSize(1);
+        return chunker.embeddingText(d.title(), chunks.get(0));
     }
 
     @Test
