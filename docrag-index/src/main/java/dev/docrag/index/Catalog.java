@@ -199,6 +199,43 @@ final class Catalog implements AutoCloseable {
         return schema;
     }
 
+    /**
+     * Whether this is DocRag's own H2 file catalog (schema {@code PUBLIC} of an H2 database), the
+     * one {@link #exportScript} can export.
+     */
+    boolean isOwnH2() throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return "H2".equals(c.getMetaData().getDatabaseProductName()) && "PUBLIC".equals(schema);
+        }
+    }
+
+    /**
+     * Writes the whole H2 catalog as an SQL script ({@code SCRIPT TO}) to {@code file}: one
+     * consistent view of every table, including the migration history, that
+     * {@link #importScript} turns into an equal catalog. Only for {@link #isOwnH2()}.
+     */
+    void exportScript(Path file) throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.execute("SCRIPT TO '" + file.toAbsolutePath().toString().replace("'", "''") + "' CHARSET 'UTF-8'");
+        }
+    }
+
+    /**
+     * Creates DocRag's own H2 catalog in {@code dir} from a script written by
+     * {@link #exportScript}; {@code dir} must not hold a catalog yet.
+     */
+    static void importScript(Path dir, Path script) throws SQLException, java.io.IOException {
+        if (java.nio.file.Files.exists(dir.resolve("catalog.mv.db"))) {
+            throw new java.nio.file.FileAlreadyExistsException(dir.resolve("catalog.mv.db").toString(), null,
+                    "a catalog exists already; import only into a new directory");
+        }
+        try (Connection c = java.sql.DriverManager.getConnection(h2Url(dir), "sa", "");
+             Statement s = c.createStatement()) {
+            s.execute("RUNSCRIPT FROM '" + script.toAbsolutePath().toString().replace("'", "''") + "' CHARSET 'UTF-8'");
+            s.execute("SHUTDOWN"); // writes and closes the file now
+        }
+    }
+
     /** Where this catalog lives, for messages. */
     String description() {
         return description;

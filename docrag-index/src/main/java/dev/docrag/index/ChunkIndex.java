@@ -25,11 +25,14 @@ import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexCommit;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.KeepOnlyLastCommitDeletionPolicy;
 import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.PostingsEnum;
 import org.apache.lucene.index.SegmentInfos;
+import org.apache.lucene.index.SnapshotDeletionPolicy;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.Terms;
@@ -147,6 +150,13 @@ final class ChunkIndex implements Closeable {
     private final ModelInfo model;
     private final MetadataFields fields;
     private final ExecutorService mergeExecutor;
+    /**
+     * Keeps the last commit only, except commits pinned by {@link #pin()} for a backup. One
+     * instance for every writer this index opens (see {@link #recover()}), so that a commit pinned
+     * before a recovery stays pinned after it: the new writer's initial cleanup asks this policy.
+     */
+    private final SnapshotDeletionPolicy snapshots = new SnapshotDeletionPolicy(new KeepOnlyLastCommitDeletionPolicy());
+    private final Path path;
     /** When the searcher was last refreshed ({@link System#nanoTime()}); for {@link DocRagStats#searcherAge()}. */
     private volatile long refreshedAt = System.nanoTime();
 
@@ -162,6 +172,7 @@ final class ChunkIndex implements Closeable {
                UnaryOperator<Directory> wrap) throws IOException {
         this.model = model;
         this.fields = fields;
+        this.path = path;
         this.mergeExecutor = vectors.mergeWorkers() > 1 ? mergePool(vectors.mergeWorkers()) : null;
         Directory dir = null;
         IndexWriter w = null;
@@ -225,6 +236,7 @@ final class ChunkIndex implements Closeable {
         IndexWriterConfig config = new IndexWriterConfig(analyzer)
                 .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
                 .setCodec(codec)
+                .setIndexDeletionPolicy(snapshots)
                 .setCommitOnClose(false); // only what DocRag committed counts
         // The writer starts with the last commit's user data, so a commit that changes no
         // document (forceMerge) keeps its sequence number and fields.
@@ -410,6 +422,33 @@ final class ChunkIndex implements Closeable {
             live.forEach(e -> data.put(e.getKey(), e.getValue()));
         }
         return data;
+    }
+
+    /**
+     * Pins the last commit: its files are not deleted (by merges, later commits or a
+     * {@link #recover()}) until {@link #unpin}. Called under DocRag's write lock, so the last
+     * commit is the last acknowledged write.
+     */
+    IndexCommit pin() throws IOException {
+        return snapshots.snapshot();
+    }
+
+    /** Releases a commit pinned by {@link #pin()} and deletes its files unless still in use. */
+    void unpin(IndexCommit commit) throws IOException {
+        snapshots.release(commit);
+        IndexWriter w = writer;
+        if (w.isOpen()) {
+            try {
+                w.deleteUnusedFiles();
+            } catch (AlreadyClosedException closing) {
+                // closed meanwhile: the next open deletes the files
+            }
+        }
+    }
+
+    /** Where the index files are. */
+    Path path() {
+        return path;
     }
 
     /** The failure that closed the writer (a full disk, an I/O error), or null while it works. */

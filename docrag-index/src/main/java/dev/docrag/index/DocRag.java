@@ -818,6 +818,19 @@ public final class DocRag implements AutoCloseable {
         instrumentation.remove(listener);
     }
 
+    /**
+     * Pins the last commit and exports the catalog at the same point, for a backup (see
+     * {@link IndexSnapshot}). Takes the write lock for as long as the catalog export takes (writes
+     * wait, searches do not); the files are then copied by the caller at leisure while ingestion
+     * goes on. Close the snapshot when done, before closing DocRag.
+     *
+     * @throws DocRagException       if the commit cannot be pinned or the catalog not exported
+     * @throws IllegalStateException if DocRag is closed
+     */
+    public IndexSnapshot snapshot() {
+        return write(() -> IndexSnapshot.take(index, catalog, directory));
+    }
+
     /** How new segments store vectors, as Lucene describes the format; for tests and diagnostics. */
     String vectorFormat() {
         return read(index::vectorFormat);
