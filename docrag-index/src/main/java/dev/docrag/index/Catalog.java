@@ -223,8 +223,10 @@ final class Catalog implements AutoCloseable {
     /**
      * Creates DocRag's own H2 catalog in {@code dir} from a script written by
      * {@link #exportScript}; {@code dir} must not hold a catalog yet.
+     *
+     * @return the imported catalog's {@code index_seq}: the write it agrees with (-1 if none)
      */
-    static void importScript(Path dir, Path script) throws SQLException, java.io.IOException {
+    static long importScript(Path dir, Path script) throws SQLException, java.io.IOException {
         if (java.nio.file.Files.exists(dir.resolve("catalog.mv.db"))) {
             throw new java.nio.file.FileAlreadyExistsException(dir.resolve("catalog.mv.db").toString(), null,
                     "a catalog exists already; import only into a new directory");
@@ -232,7 +234,14 @@ final class Catalog implements AutoCloseable {
         try (Connection c = java.sql.DriverManager.getConnection(h2Url(dir), "sa", "");
              Statement s = c.createStatement()) {
             s.execute("RUNSCRIPT FROM '" + script.toAbsolutePath().toString().replace("'", "''") + "' CHARSET 'UTF-8'");
+            long seq = -1;
+            try (ResultSet rs = s.executeQuery("SELECT meta_value FROM docrag_meta WHERE meta_key = '" + META_INDEX_SEQ + "'")) {
+                if (rs.next()) {
+                    seq = Long.parseLong(rs.getString(1));
+                }
+            }
             s.execute("SHUTDOWN"); // writes and closes the file now
+            return seq;
         }
     }
 

@@ -197,14 +197,16 @@ public final class IndexSnapshot implements AutoCloseable {
      * Creates the default H2 catalog of a new DocRag directory from a catalog export
      * ({@link #openCatalogExport()}); for restoring. {@code directory} must not hold a catalog.
      *
+     * @return the write sequence number the imported catalog agrees with ({@link #sequence()} of
+     *         the snapshot it was exported from), or -1 if it records none
      * @throws DocRagException if the export cannot be imported
      */
-    public static void restoreCatalog(Path directory, Path export) {
+    public static long restoreCatalog(Path directory, Path export) {
         Objects.requireNonNull(directory, "directory");
         Objects.requireNonNull(export, "export");
         try {
             Files.createDirectories(directory);
-            Catalog.importScript(directory, export);
+            return Catalog.importScript(directory, export);
         } catch (IOException | SQLException e) {
             throw new DocRagException("cannot restore the catalog into " + directory + " from " + export + ": "
                     + e.getMessage(), e);

@@ -56,7 +56,7 @@ class IndexSnapshotTest {
                     try (InputStream in = snap.openCatalogExport().orElseThrow()) {
                         Files.copy(in, export);
                     }
-                    IndexSnapshot.restoreCatalog(copy, export);
+                    assertThat(IndexSnapshot.restoreCatalog(copy, export)).isEqualTo(seq);
                     Files.writeString(copy.resolve(IndexSnapshot.IDENTITY_FILE), snap.indexIdentity() + "\n");
                 }
                 assertThat(rag.documentCount()).isEqualTo(24);

@@ -1,0 +1,996 @@
+package dev.docrag.ops.backup;
+
+import dev.docrag.core.DocRagException;
+import dev.docrag.core.embed.Embedder;
+import dev.docrag.index.DocRag;
+import dev.docrag.index.Hit;
+import dev.docrag.index.IndexSnapshot;
+import dev.docrag.index.SearchRequest;
+import org.apache.lucene.index.CheckIndex;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.store.Lock;
+import org.apache.lucene.store.LockObtainFailedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Hot, incremental, verified backups of a {@link DocRag}, and safe restores, to one
+ * {@link BackupTarget}.
+ *
+ * <pre>{@code
+ * BackupManager backups = BackupManager.builder(rag)
+ *         .target(BackupTarget.filesystem(Path.of("/backups/docrag")))
+ *         .retention(Retention.keepWithin(Duration.ofDays(7)).atLeast(3))
+ *         .build();
+ * BackupReport r = backups.backup();
+ * backups.verify(r.id(), VerifyDepth.DEEP);
+ * }</pre>
+ *
+ * <p>Guarantees:
+ * <ul>
+ *   <li><b>Hot and consistent:</b> a backup is one {@link DocRag#snapshot()}: the Lucene commit of
+ *       the last acknowledged write, pinned while it is copied, and the catalog exported at the same
+ *       write. Searches never wait; writes wait only while the snapshot is taken.</li>
+ *   <li><b>Content-addressed and incremental:</b> every file is stored once, under its SHA-256
+ *       ({@code blobs/ab/ab12…}); a file the repository already holds is not stored again. The
+ *       manifest ({@code manifests/<id>.manifest}, see {@link Manifest}) is written last, after
+ *       every file it lists: a backup that is interrupted (even by kill -9) leaves no manifest,
+ *       only files that the next backup reuses or the next prune removes.</li>
+ *   <li><b>Deleting one backup never breaks another:</b> a stored file is deleted only when no
+ *       remaining manifest lists it, and not at all while any manifest cannot be read.</li>
+ *   <li><b>Every read is verified</b> against the manifest's size and SHA-256 (after decrypting,
+ *       with AES-256-GCM when a {@link BackupKey} is configured); a missing, truncated or changed
+ *       file fails with a {@link BackupException} naming it.</li>
+ *   <li><b>Restore never touches live data before the backup has been verified:</b> it builds a
+ *       new directory beside the live one, verifies it deeply, and only then swaps it in (see
+ *       {@link #restore(String, Path, boolean)}).</li>
+ *   <li>Thread-safe: backups, restores, prunes and deletes of one manager run one at a time. Two
+ *       managers (or processes) must not prune one repository while another backs up to it.</li>
+ * </ul>
+ * Implements {@link BackupStatus} from memory for health checks and metrics.
+ */
+public final class BackupManager implements BackupStatus, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BackupManager.class);
+    static final String BLOBS = "blobs/";
+    static final String MANIFESTS = "manifests/";
+    static final String MANIFEST_SUFFIX = ".manifest";
+    private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+    private final DocRag rag;
+    private final BackupTarget target;
+    private final Retention retention;
+    private final BackupKey key;
+    private final Embedder embedder;
+    private final List<GoldenQuery> goldenQueries;
+    private final Path scratch;
+    private final Clock clock;
+    private final ScheduledExecutorService ownScheduler;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    private volatile Instant lastSuccess;
+    private volatile Duration lastDuration;
+    private volatile long lastBytes = -1;
+    private volatile Instant lastVerification;
+    private volatile boolean lastVerificationFailed;
+
+    private BackupManager(Builder b) {
+        this.rag = b.rag;
+        this.target = b.target;
+        this.retention = b.retention;
+        this.key = b.key;
+        this.embedder = b.embedder != null ? b.embedder : b.rag != null ? b.rag.embedder() : null;
+        this.goldenQueries = List.copyOf(b.goldenQueries);
+        this.scratch = b.scratch;
+        this.clock = b.clock;
+        this.ownScheduler = b.every == null ? null : Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "docrag-backup");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** A manager that backs up {@code rag} (and can verify, restore, list and prune). */
+    public static Builder builder(DocRag rag) {
+        return new Builder(Objects.requireNonNull(rag, "rag"));
+    }
+
+    /**
+     * A manager without a DocRag: for verifying, restoring (the live DocRag must be closed for
+     * that anyway), listing and pruning. Give it an {@link Builder#embedder(Embedder)} for deep
+     * verification and restores.
+     */
+    public static Builder builder() {
+        return new Builder(null);
+    }
+
+    // ---------------------------------------------------------------- backup
+
+    /**
+     * Takes a backup now: snapshot, store the files the repository lacks, write the manifest.
+     *
+     * @throws BackupException SOURCE_FAILED if the live index or catalog cannot be read;
+     *                         TARGET_FAILED if the target cannot store (the live data is
+     *                         unaffected, and no manifest was written)
+     * @throws IllegalStateException if this manager has no DocRag
+     */
+    public BackupReport backup() {
+        if (rag == null) {
+            throw new IllegalStateException("this BackupManager was built without a DocRag; use builder(rag) to take backups");
+        }
+        lock.lock();
+        try {
+            long started = System.nanoTime();
+            IndexSnapshot snap;
+            try {
+                snap = rag.snapshot();
+            } catch (DocRagException e) {
+                throw new BackupException(BackupException.Problem.SOURCE_FAILED, null,
+                        "cannot snapshot " + rag.directory() + ": " + e.getMessage(), e);
+            }
+            try (snap) {
+                int stored = 0;
+                int reused = 0;
+                long bytes = 0;
+                List<Manifest.FileEntry> files = new ArrayList<>();
+                for (Map.Entry<String, Long> f : snap.files().entrySet()) {
+                    String name = f.getKey();
+                    Stored s = store(name, () -> snap.open(name), f.getValue());
+                    files.add(s.entry);
+                    if (s.bytes >= 0) {
+                        stored++;
+                        bytes += s.bytes;
+                    } else {
+                        reused++;
+                    }
+                }
+                Manifest.FileEntry catalog = null;
+                Optional<Long> exportSize = snap.catalogExportSize();
+                if (exportSize.isPresent()) {
+                    Stored s = store(Manifest.CATALOG_NAME, () -> snap.openCatalogExport().orElseThrow(), exportSize.get());
+                    catalog = s.entry;
+                    if (s.bytes >= 0) {
+                        stored++;
+                        bytes += s.bytes;
+                    } else {
+                        reused++;
+                    }
+                }
+                String id = newId(snap.takenAt());
+                Manifest m = new Manifest(id, Manifest.FORMAT, snap.takenAt(), snap.sequence(), snap.luceneVersion(),
+                        snap.indexFormat(), snap.modelId(), snap.dimension(), snap.documentCount(), snap.chunkCount(),
+                        snap.indexIdentity(), key == null ? null : key.id(), catalog, files);
+                byte[] manifest = m.toBytes();
+                try {
+                    target.put(manifestKey(id), () -> new ByteArrayInputStream(manifest), manifest.length);
+                } catch (IOException | RuntimeException e) {
+                    throw targetFailed(manifestKey(id), e);
+                }
+                Duration took = Duration.ofNanos(System.nanoTime() - started);
+                lastSuccess = clock.instant();
+                lastDuration = took;
+                lastBytes = bytes;
+                LOG.info("Backup {} of {} (write {}, {} documents, {} chunks) to {}: stored {} files ({} bytes), reused {}, in {} ms",
+                        id, rag.directory(), m.sequence(), m.documents(), m.chunks(), target.describe(), stored, bytes,
+                        reused, took.toMillis());
+                return new BackupReport(m, stored, bytes, reused, took);
+            }
+        } catch (IOException e) {
+            throw new BackupException(BackupException.Problem.SOURCE_FAILED, null,
+                    "reading the snapshot of " + rag.directory() + " failed: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private record Stored(Manifest.FileEntry entry, long bytes) {
+    }
+
+    /** Stores one file unless the repository has it; {@code bytes} is -1 when it was reused. */
+    private Stored store(String name, BackupTarget.Content source, long size) throws IOException {
+        String sha;
+        try (InputStream in = source.open()) {
+            sha = sha256(in, size, name);
+        }
+        Manifest.FileEntry entry = new Manifest.FileEntry(name, size, sha);
+        String blob = blobKey(sha, key == null ? null : key.id());
+        long storedSize = key == null ? size : Encryption.encryptedSize(size);
+        OptionalLong existing;
+        try {
+            existing = target.size(blob);
+        } catch (IOException | RuntimeException e) {
+            throw targetFailed(blob, e);
+        }
+        if (existing.isPresent() && existing.getAsLong() == storedSize) {
+            return new Stored(entry, -1);
+        }
+        MessageDigest[] sent = new MessageDigest[1];
+        BackupTarget.Content upload = () -> {
+            sent[0] = sha256();
+            InputStream plain = new DigestInputStream(source.open(), sent[0]);
+            return key == null ? plain : Encryption.encrypt(key, plain);
+        };
+        try {
+            target.put(blob, upload, storedSize);
+        } catch (IOException | RuntimeException e) {
+            throw targetFailed(blob + " (" + name + ")", e);
+        }
+        if (!HexFormat.of().formatHex(sent[0].digest()).equals(sha)) {
+            throw new BackupException(BackupException.Problem.SOURCE_FAILED, name,
+                    name + " changed while it was being backed up (a pinned file must not change)");
+        }
+        return new Stored(entry, storedSize);
+    }
+
+    private BackupException targetFailed(String what, Exception e) {
+        if (e instanceof BackupException b) {
+            return b;
+        }
+        String where = rag == null ? "" : " The live data in " + rag.directory() + " is unaffected;";
+        return new BackupException(BackupException.Problem.TARGET_FAILED, what, "storing " + what + " on "
+                + target.describe() + " failed:" + where + " no manifest was written, so this backup does not exist. Cause: "
+                + e.getMessage(), e);
+    }
+
+    private String newId(Instant at) throws IOException {
+        String base = ID.format(at);
+        String id = base;
+        for (int i = 1; target.size(manifestKey(id)).isPresent(); i++) {
+            id = base + "-" + i;
+        }
+        return id;
+    }
+
+    // ---------------------------------------------------------------- list
+
+    /**
+     * Every backup in the repository whose manifest can be read, oldest first. An unreadable
+     * manifest is logged and left out (verify it by id to see why).
+     */
+    public List<Manifest> list() {
+        List<Manifest> out = new ArrayList<>();
+        for (String k : manifestKeys()) {
+            try {
+                out.add(readManifest(k));
+            } catch (BackupException e) {
+                LOG.warn("Skipping unreadable backup manifest {}: {}", k, e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The manifest of backup {@code id}.
+     *
+     * @throws BackupException NOT_FOUND, BAD_MANIFEST, UNSAFE_PATH or INCOMPATIBLE
+     */
+    public Manifest manifest(String id) {
+        Manifest.checkId(id);
+        return readManifest(manifestKey(id));
+    }
+
+    private List<String> manifestKeys() {
+        try {
+            return target.list(MANIFESTS).stream().filter(k -> k.endsWith(MANIFEST_SUFFIX)).toList();
+        } catch (IOException e) {
+            throw targetFailed(MANIFESTS, e);
+        }
+    }
+
+    private Manifest readManifest(String k) {
+        byte[] bytes;
+        try (InputStream in = target.get(k)) {
+            bytes = in.readNBytes(1 << 24);
+        } catch (NoSuchFileException e) {
+            throw new BackupException(BackupException.Problem.NOT_FOUND, k, "no backup " + k + " in " + target.describe());
+        } catch (IOException e) {
+            throw new BackupException(BackupException.Problem.TARGET_FAILED, k, "cannot read " + k + " from "
+                    + target.describe() + ": " + e.getMessage(), e);
+        }
+        Manifest m = Manifest.parse(bytes, k);
+        if (!manifestKey(m.id()).equals(k)) {
+            throw new BackupException(BackupException.Problem.BAD_MANIFEST, k, "the manifest " + k + " names backup " + m.id());
+        }
+        return m;
+    }
+
+    // ---------------------------------------------------------------- verify
+
+    /**
+     * Verifies backup {@code id} (see {@link VerifyDepth}). A deep verification restores into a
+     * scratch directory (deleted afterwards) and never touches the live DocRag.
+     *
+     * @throws BackupException naming the file or check that failed
+     */
+    public VerifyReport verify(String id, VerifyDepth depth) {
+        Objects.requireNonNull(depth, "depth");
+        long started = System.nanoTime();
+        try {
+            Manifest m = manifest(id);
+            VerifyReport report;
+            if (depth == VerifyDepth.QUICK) {
+                long bytes = 0;
+                for (Manifest.FileEntry f : m.allFiles()) {
+                    bytes += read(m, f, OutputStream.nullOutputStream());
+                }
+                report = new VerifyReport(id, depth, clock.instant(), m.allFiles().size(), bytes,
+                        List.of("manifest checksum", "files present, sizes, SHA-256"), Duration.ofNanos(System.nanoTime() - started));
+            } else {
+                Path dir = scratchDirectory(id);
+                try {
+                    long bytes = materialise(m, dir);
+                    List<String> checks = check(m, dir);
+                    report = new VerifyReport(id, depth, clock.instant(), m.allFiles().size(), bytes, checks,
+                            Duration.ofNanos(System.nanoTime() - started));
+                } finally {
+                    deleteTree(dir);
+                }
+                lastVerification = report.verifiedAt();
+                lastVerificationFailed = false;
+            }
+            LOG.info("Verified backup {} ({}): {} files, {} bytes, in {} ms", id, depth, report.files(), report.bytes(),
+                    report.took().toMillis());
+            return report;
+        } catch (RuntimeException e) {
+            lastVerificationFailed = true;
+            LOG.warn("Verification of backup {} ({}) failed: {}", id, depth, e.getMessage());
+            throw e;
+        }
+    }
+
+    private Path scratchDirectory(String id) {
+        try {
+            Path parent = scratch != null ? Files.createDirectories(scratch) : Files.createTempDirectory("docrag-verify-");
+            return parent.resolve("verify-" + id + "-" + UUID.randomUUID().toString().substring(0, 8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a scratch directory: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads one stored file, verifying presence, size and SHA-256 (and authenticity, if
+     * encrypted), and writes its content to {@code out}.
+     */
+    private long read(Manifest m, Manifest.FileEntry f, OutputStream out) {
+        BackupKey k = keyFor(m);
+        String blob = blobKey(f.sha256(), m.keyId());
+        long storedSize = k == null ? f.size() : Encryption.encryptedSize(f.size());
+        OptionalLong size;
+        try {
+            size = target.size(blob);
+        } catch (IOException | RuntimeException e) {
+            throw targetFailed(blob, e);
+        }
+        if (size.isEmpty()) {
+            throw new BackupException(BackupException.Problem.MISSING, f.name(), "backup " + m.id() + ": " + f.name()
+                    + " (stored as " + blob + ") is missing from " + target.describe());
+        }
+        if (size.getAsLong() != storedSize) {
+            throw new BackupException(BackupException.Problem.TRUNCATED, f.name(), "backup " + m.id() + ": " + f.name()
+                    + " (stored as " + blob + ") has " + size.getAsLong() + " bytes, the manifest says " + storedSize);
+        }
+        MessageDigest sha = sha256();
+        long n;
+        try (InputStream raw = target.get(blob);
+             InputStream plain = new DigestInputStream(k == null ? raw : Encryption.decrypt(k, raw), sha)) {
+            n = plain.transferTo(out);
+        } catch (NoSuchFileException e) {
+            throw new BackupException(BackupException.Problem.MISSING, f.name(), "backup " + m.id() + ": " + f.name()
+                    + " (stored as " + blob + ") vanished from " + target.describe());
+        } catch (IOException e) {
+            throw new BackupException(BackupException.Problem.CORRUPT, f.name(), "backup " + m.id() + ": " + f.name()
+                    + " (stored as " + blob + ") cannot be read back: " + e.getMessage(), e);
+        }
+        if (n != f.size()) {
+            throw new BackupException(BackupException.Problem.TRUNCATED, f.name(), "backup " + m.id() + ": " + f.name()
+                    + " reads back as " + n + " bytes, the manifest says " + f.size());
+        }
+        String got = HexFormat.of().formatHex(sha.digest());
+        if (!got.equals(f.sha256())) {
+            throw new BackupException(BackupException.Problem.CORRUPT, f.name(), "backup " + m.id() + ": " + f.name()
+                    + " (stored as " + blob + ") has SHA-256 " + got + ", the manifest says " + f.sha256());
+        }
+        return n;
+    }
+
+    private BackupKey keyFor(Manifest m) {
+        if (m.keyId() == null) {
+            return null;
+        }
+        if (key == null) {
+            throw new BackupException(BackupException.Problem.WRONG_KEY, null, "backup " + m.id()
+                    + " is encrypted (key id " + m.keyId() + "); configure its key with encryptionKey(...)");
+        }
+        if (!key.id().equals(m.keyId())) {
+            throw new BackupException(BackupException.Problem.WRONG_KEY, null, "backup " + m.id() + " was encrypted with key id "
+                    + m.keyId() + ", but the configured key has id " + key.id() + ": wrong key");
+        }
+        return key;
+    }
+
+    /**
+     * Writes backup {@code m} as a DocRag directory {@code dir} (which must not exist): the index
+     * files under {@code index/}, the catalog imported from its export, the identity file. Every
+     * file is verified as it is read; nothing outside {@code dir} is written.
+     */
+    private long materialise(Manifest m, Path dir) {
+        keyFor(m);
+        long bytes = 0;
+        try {
+            Files.createDirectories(dir.getParent());
+            Files.createDirectory(dir);
+            Path index = Files.createDirectory(dir.resolve(IndexSnapshot.INDEX_DIRECTORY));
+            for (Manifest.FileEntry f : m.files()) {
+                Path dest = index.resolve(Manifest.checkName(f.name())).normalize();
+                if (!dest.getParent().equals(index)) {
+                    throw new BackupException(BackupException.Problem.UNSAFE_PATH, f.name(), "refusing " + f.name());
+                }
+                try (OutputStream out = Files.newOutputStream(dest, StandardOpenOption.CREATE_NEW)) {
+                    bytes += read(m, f, out);
+                }
+            }
+            if (m.catalog() != null) {
+                Path script = dir.resolve(".catalog-import.sql");
+                try (OutputStream out = Files.newOutputStream(script, StandardOpenOption.CREATE_NEW)) {
+                    bytes += read(m, m.catalog(), out);
+                }
+                long seq;
+                try {
+                    seq = IndexSnapshot.restoreCatalog(dir, script);
+                } catch (DocRagException e) {
+                    throw new BackupException(BackupException.Problem.VERIFY_FAILED, Manifest.CATALOG_NAME,
+                            "backup " + m.id() + ": the catalog export does not import: " + e.getMessage(), e);
+                } finally {
+                    Files.deleteIfExists(script);
+                }
+                if (seq != m.sequence()) {
+                    throw new BackupException(BackupException.Problem.VERIFY_FAILED, Manifest.CATALOG_NAME, "backup " + m.id()
+                            + ": the catalog agrees with write " + seq + ", the index is at write " + m.sequence());
+                }
+            }
+            Files.writeString(dir.resolve(IndexSnapshot.IDENTITY_FILE), m.identity() + "\n", StandardCharsets.US_ASCII);
+            return bytes;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the restored copy in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Deep checks of a materialised backup; returns the names of the checks that passed. */
+    private List<String> check(Manifest m, Path dir) {
+        List<String> checks = new ArrayList<>(List.of("manifest checksum", "files present, sizes, SHA-256"));
+        if (m.catalog() != null) {
+            checks.add("catalog imports at write " + m.sequence());
+        }
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        try (Directory d = FSDirectory.open(dir.resolve(IndexSnapshot.INDEX_DIRECTORY)); CheckIndex ci = new CheckIndex(d)) {
+            ci.setInfoStream(new PrintStream(log, true, StandardCharsets.UTF_8));
+            CheckIndex.Status status = ci.checkIndex();
+            if (!status.clean) {
+                String out = log.toString(StandardCharsets.UTF_8);
+                throw new BackupException(BackupException.Problem.VERIFY_FAILED, null, "backup " + m.id()
+                        + ": CheckIndex found problems: " + out.substring(Math.max(0, out.length() - 2000)));
+            }
+        } catch (IOException e) {
+            throw new BackupException(BackupException.Problem.VERIFY_FAILED, null, "backup " + m.id()
+                    + ": CheckIndex failed: " + e.getMessage(), e);
+        }
+        checks.add("CheckIndex clean");
+        if (embedder == null) {
+            throw new IllegalStateException("deep verification opens the restored DocRag: configure embedder(...)");
+        }
+        if (!embedder.model().id().equals(m.modelId())) {
+            LOG.warn("Backup {} was built with model {}, the configured embedder is {}: not opening it as a DocRag",
+                    m.id(), m.modelId(), embedder.model().id());
+            return checks;
+        }
+        try (DocRag restored = DocRag.builder().directory(dir).embedder(embedder).build()) {
+            int docs = restored.documentCount();
+            long chunks = restored.stats().chunks();
+            if (docs != m.documents() || chunks != m.chunks()) {
+                throw new BackupException(BackupException.Problem.VERIFY_FAILED, null, "backup " + m.id() + ": restored "
+                        + docs + " documents and " + chunks + " chunks, the manifest says " + m.documents() + " and " + m.chunks());
+            }
+            checks.add("DocRag opens with " + docs + " documents and " + chunks + " chunks");
+            for (GoldenQuery g : goldenQueries) {
+                List<Hit> hits = restored.search(SearchRequest.hybrid(g.text()).tenant(g.tenant()).k(5));
+                boolean ok = !hits.isEmpty() && g.expected().map(e -> hits.stream().anyMatch(h -> h.documentId().equals(e))).orElse(true);
+                if (!ok) {
+                    throw new BackupException(BackupException.Problem.VERIFY_FAILED, null, "backup " + m.id()
+                            + ": the golden query '" + g.text() + "' (tenant " + g.tenant() + ") found "
+                            + hits.stream().map(Hit::documentId).toList() + g.expected().map(e -> ", expected " + e).orElse(""));
+                }
+            }
+            if (!goldenQueries.isEmpty()) {
+                checks.add(goldenQueries.size() + " golden queries");
+            }
+        } catch (BackupException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new BackupException(BackupException.Problem.VERIFY_FAILED, null, "backup " + m.id()
+                    + ": the restored copy does not open as a DocRag: " + e.getMessage(), e);
+        }
+        return checks;
+    }
+
+    // ---------------------------------------------------------------- restore
+
+    /** {@link #restore(String, Path, boolean)} without force. */
+    public RestoreReport restore(String id, Path directory) {
+        return restore(id, directory, false);
+    }
+
+    /**
+     * Restores backup {@code id} as the DocRag directory {@code directory}. The DocRag on it must
+     * be closed (its index lock is checked). Steps: the backup is written into a new directory
+     * beside it ({@code <name>.restore-<id>-<random>}), every file verified as it is read; that
+     * copy is verified deeply ({@link VerifyDepth#DEEP}); only then is it swapped in:
+     * <ul>
+     *   <li>if {@code directory} is a symbolic link (the generation layout), a new link to the new
+     *       directory replaces it in one atomic rename; the previous target stays;</li>
+     *   <li>if it is a directory, it is renamed to {@code <name>.before-restore-<id>-<random>} and
+     *       the new one renamed into its place (two atomic renames on one filesystem; if the second
+     *       fails the first is undone);</li>
+     *   <li>if it does not exist, the new directory is renamed to it.</li>
+     * </ul>
+     * If anything fails before the swap, the new directory is deleted and {@code directory} is
+     * untouched.
+     *
+     * @param force restore even a backup of another embedding model or a newer DocRag index
+     *              format (which then cannot be opened as a DocRag by this version)
+     * @throws BackupException NOT_FOUND, INCOMPATIBLE, IN_USE, WRONG_KEY, or what verification found
+     */
+    public RestoreReport restore(String id, Path directory, boolean force) {
+        Objects.requireNonNull(directory, "directory");
+        lock.lock();
+        long started = System.nanoTime();
+        try {
+            Manifest m = manifest(id);
+            checkCompatible(m, force);
+            Path live = directory.toAbsolutePath().normalize();
+            Path parent = live.getParent();
+            String name = live.getFileName().toString();
+            String tag = id + "-" + UUID.randomUUID().toString().substring(0, 8);
+            Path generation = parent.resolve(name + ".restore-" + tag);
+            VerifyReport verified;
+            try {
+                ensureNotInUse(live);
+                long bytes = materialise(m, generation);
+                List<String> checks = check(m, generation);
+                verified = new VerifyReport(id, VerifyDepth.DEEP, clock.instant(), m.allFiles().size(), bytes, checks,
+                        Duration.ofNanos(System.nanoTime() - started));
+                lastVerification = verified.verifiedAt();
+                lastVerificationFailed = false;
+            } catch (RuntimeException e) {
+                if (!(e instanceof BackupException b && b.problem() == BackupException.Problem.IN_USE)) {
+                    lastVerificationFailed = true;
+                }
+                deleteTree(generation);
+                LOG.warn("Restore of backup {} into {} failed before the swap; {} is untouched: {}", id, live, live, e.getMessage());
+                throw e;
+            }
+            Path previous = swap(live, generation, name + ".before-restore-" + tag);
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            LOG.info("Restored backup {} (write {}, {} documents) into {} in {} ms; previous data kept at {}", id, m.sequence(),
+                    m.documents(), live, took.toMillis(), previous);
+            return new RestoreReport(id, live, generation, previous, verified, took);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void checkCompatible(Manifest m, boolean force) {
+        List<String> problems = new ArrayList<>();
+        if (m.indexFormat() > IndexSnapshot.INDEX_FORMAT) {
+            problems.add("it holds DocRag index format " + m.indexFormat() + ", this DocRag reads up to "
+                    + IndexSnapshot.INDEX_FORMAT + " (written by a newer DocRag)");
+        }
+        if (embedder != null && !embedder.model().id().equals(m.modelId())) {
+            problems.add("it was built with embedding model " + m.modelId() + ", the configured embedder is "
+                    + embedder.model().id());
+        }
+        if (problems.isEmpty()) {
+            return;
+        }
+        if (!force) {
+            throw new BackupException(BackupException.Problem.INCOMPATIBLE, null, "refusing to restore backup " + m.id()
+                    + ": " + String.join("; ", problems) + ". Restore with force to do it anyway.");
+        }
+        LOG.warn("Restoring backup {} although {} (forced)", m.id(), String.join("; ", problems));
+    }
+
+    /** Fails with IN_USE if a DocRag (in this or another process) holds the index lock of {@code live}. */
+    private static void ensureNotInUse(Path live) {
+        Path index = live.resolve(IndexSnapshot.INDEX_DIRECTORY);
+        if (!Files.isDirectory(index)) {
+            return;
+        }
+        try (Directory d = FSDirectory.open(index); Lock l = d.obtainLock(IndexWriter.WRITE_LOCK_NAME)) {
+            l.ensureValid();
+        } catch (LockObtainFailedException e) {
+            throw new BackupException(BackupException.Problem.IN_USE, null, live + " is in use by an open DocRag"
+                    + " (its index lock is held): close it before restoring. Nothing was changed.", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot check whether " + live + " is in use: " + e.getMessage(), e);
+        }
+    }
+
+    private static Path swap(Path live, Path generation, String asideName) {
+        Path parent = live.getParent();
+        try {
+            if (Files.isSymbolicLink(live)) {
+                Path previous = parent.resolve(Files.readSymbolicLink(live)).normalize();
+                Path link = parent.resolve("." + live.getFileName() + ".link-" + UUID.randomUUID());
+                Files.createSymbolicLink(link, generation.getFileName());
+                Files.move(link, live, StandardCopyOption.ATOMIC_MOVE); // rename(2) replaces the old link atomically
+                return previous;
+            }
+            if (Files.exists(live)) {
+                ensureNotInUse(live);
+                Path aside = parent.resolve(asideName);
+                atomicMove(live, aside);
+                try {
+                    atomicMove(generation, live);
+                } catch (IOException e) {
+                    atomicMove(aside, live);
+                    throw e;
+                }
+                return aside;
+            }
+            atomicMove(generation, live);
+            return null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("swapping the restored copy " + generation + " into " + live + " failed: "
+                    + e.getMessage() + "; the restored copy is kept at " + generation, e);
+        }
+    }
+
+    private static void atomicMove(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("cannot rename " + from + " to " + to + " atomically (different filesystems?)", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- prune and delete
+
+    /**
+     * Applies the {@link Retention} policy: deletes the manifests of backups it does not keep, then
+     * every stored file no remaining manifest lists, and leftovers of interrupted writes.
+     */
+    public PruneReport prune() {
+        lock.lock();
+        try {
+            List<Manifest> all = list();
+            List<String> keep = retention.keep(all, clock.instant());
+            List<String> deleted = new ArrayList<>();
+            for (Manifest m : all) {
+                if (!keep.contains(m.id())) {
+                    deleteManifest(m.id());
+                    deleted.add(m.id());
+                }
+            }
+            PruneReport r = collectGarbage(deleted, keep);
+            LOG.info("Pruned {}: deleted backups {}, kept {}, deleted {} unreferenced files ({} bytes)", target.describe(),
+                    deleted, keep.size(), r.deletedFiles(), r.freedBytes());
+            return r;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Deletes backup {@code id} and the stored files no other backup lists. */
+    public PruneReport delete(String id) {
+        lock.lock();
+        try {
+            manifest(id); // NOT_FOUND if absent; an unreadable one can still be deleted below
+            deleteManifest(id);
+            return collectGarbage(List.of(id), list().stream().map(Manifest::id).toList());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void deleteManifest(String id) {
+        try {
+            target.delete(manifestKey(id));
+        } catch (IOException e) {
+            throw targetFailed(manifestKey(id), e);
+        }
+    }
+
+    private PruneReport collectGarbage(List<String> deleted, List<String> kept) {
+        Set<String> referenced = new HashSet<>();
+        for (String k : manifestKeys()) {
+            try {
+                Manifest m = readManifest(k);
+                for (Manifest.FileEntry f : m.allFiles()) {
+                    referenced.add(blobKey(f.sha256(), m.keyId()));
+                }
+            } catch (BackupException e) {
+                LOG.warn("Not deleting any stored file: the manifest {} cannot be read, and its files must not be lost ({})",
+                        k, e.getMessage());
+                return new PruneReport(deleted, kept, 0, 0);
+            }
+        }
+        int files = 0;
+        long bytes = 0;
+        try {
+            for (String blob : target.list(BLOBS)) {
+                if (!referenced.contains(blob)) {
+                    bytes += target.size(blob).orElse(0);
+                    target.delete(blob);
+                    files++;
+                }
+            }
+            target.cleanUpInterrupted();
+        } catch (IOException e) {
+            throw targetFailed(BLOBS, e);
+        }
+        return new PruneReport(deleted, kept, files, bytes);
+    }
+
+    // ---------------------------------------------------------------- scheduling
+
+    /**
+     * Runs {@link #backup()} then {@link #prune()} every {@code period} on the host's scheduler,
+     * first after one period. A failure is logged (and shows in {@link BackupStatus}); the schedule
+     * goes on. Cancel the returned future to stop.
+     */
+    public ScheduledFuture<?> scheduleOn(ScheduledExecutorService scheduler, Duration period) {
+        Objects.requireNonNull(scheduler, "scheduler");
+        if (period.isNegative() || period.isZero()) {
+            throw new IllegalArgumentException("period must be positive: " + period);
+        }
+        return scheduler.scheduleWithFixedDelay(this::scheduledRun, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void scheduledRun() {
+        try {
+            backup();
+            prune();
+        } catch (RuntimeException e) {
+            LOG.error("Scheduled backup to {} failed: {}", target.describe(), e.getMessage(), e);
+        }
+    }
+
+    /** Stops the built-in scheduler, if {@link Builder#every} started one. Does not close the target or DocRag. */
+    @Override
+    public void close() {
+        if (ownScheduler != null) {
+            ownScheduler.shutdownNow();
+        }
+    }
+
+    // ---------------------------------------------------------------- status
+
+    @Override
+    public Optional<Instant> lastSuccess() {
+        return Optional.ofNullable(lastSuccess);
+    }
+
+    @Override
+    public Optional<Duration> lastDuration() {
+        return Optional.ofNullable(lastDuration);
+    }
+
+    @Override
+    public OptionalLong lastBytes() {
+        long b = lastBytes;
+        return b < 0 ? OptionalLong.empty() : OptionalLong.of(b);
+    }
+
+    @Override
+    public Optional<Instant> lastVerification() {
+        return Optional.ofNullable(lastVerification);
+    }
+
+    @Override
+    public boolean lastVerificationFailed() {
+        return lastVerificationFailed;
+    }
+
+    /** The target this manager stores to. */
+    public BackupTarget target() {
+        return target;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    static String manifestKey(String id) {
+        return MANIFESTS + id + MANIFEST_SUFFIX;
+    }
+
+    /** Where a file with content {@code sha} is stored: plain, or encrypted under key {@code keyId}. */
+    static String blobKey(String sha, String keyId) {
+        return BLOBS + sha.substring(0, 2) + "/" + sha + (keyId == null ? "" : "." + keyId);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError("every JDK has SHA-256", e);
+        }
+    }
+
+    private static String sha256(InputStream in, long expected, String name) throws IOException {
+        MessageDigest md = sha256();
+        byte[] buf = new byte[1 << 16];
+        long total = 0;
+        for (int n; (n = in.read(buf)) > 0; ) {
+            md.update(buf, 0, n);
+            total += n;
+        }
+        if (total != expected) {
+            throw new BackupException(BackupException.Problem.SOURCE_FAILED, name, name + " has " + total
+                    + " bytes, the snapshot listed " + expected);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                    Files.delete(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            LOG.warn("Could not delete {}: {}", dir, e.toString());
+        }
+    }
+
+    /**
+     * Configures a {@link BackupManager}; {@link #build()} fails fast on a missing target. Defaults:
+     * {@link Retention#defaults()}, no encryption, no golden queries, scratch space in the system
+     * temporary directory, no built-in schedule.
+     */
+    public static final class Builder {
+        private final DocRag rag;
+        private BackupTarget target;
+        private Retention retention = Retention.defaults();
+        private BackupKey key;
+        private Embedder embedder;
+        private final List<GoldenQuery> goldenQueries = new ArrayList<>();
+        private Path scratch;
+        private Clock clock = Clock.systemUTC();
+        private Duration every;
+
+        private Builder(DocRag rag) {
+            this.rag = rag;
+        }
+
+        /** Where backups go (required). */
+        public Builder target(BackupTarget target) {
+            this.target = Objects.requireNonNull(target, "target");
+            return this;
+        }
+
+        /** Which backups {@link BackupManager#prune()} keeps; default {@link Retention#defaults()}. */
+        public Builder retention(Retention retention) {
+            this.retention = Objects.requireNonNull(retention, "retention");
+            return this;
+        }
+
+        /** Encrypts new backups with AES-256-GCM under {@code key}, and reads backups encrypted with it. */
+        public Builder encryptionKey(BackupKey key) {
+            this.key = Objects.requireNonNull(key, "key");
+            return this;
+        }
+
+        /**
+         * The embedder to open restored copies with (deep verification, restore); default the
+         * DocRag's. Must be the model the backups were made with.
+         */
+        public Builder embedder(Embedder embedder) {
+            this.embedder = Objects.requireNonNull(embedder, "embedder");
+            return this;
+        }
+
+        /** Searches every deep verification and restore must answer (see {@link GoldenQuery}). */
+        public Builder goldenQueries(List<GoldenQuery> queries) {
+            this.goldenQueries.addAll(List.copyOf(queries));
+            return this;
+        }
+
+        /** Where deep verification restores to (a sub-directory per run, deleted afterwards). */
+        public Builder scratchDirectory(Path directory) {
+            this.scratch = Objects.requireNonNull(directory, "directory");
+            return this;
+        }
+
+        /** The clock for backup times and retention; for tests. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Backs up and prunes every {@code period} on a built-in daemon thread, stopped by
+         * {@link BackupManager#close()}. For a host scheduler use {@link BackupManager#scheduleOn}.
+         */
+        public Builder every(Duration period) {
+            if (period.isNegative() || period.isZero()) {
+                throw new IllegalArgumentException("period must be positive: " + period);
+            }
+            this.every = period;
+            return this;
+        }
+
+        public BackupManager build() {
+            if (target == null) {
+                throw new IllegalStateException("target(...) is required");
+            }
+            if (every != null && rag == null) {
+                throw new IllegalStateException("every(...) takes backups: build with builder(rag)");
+            }
+            BackupManager m = new BackupManager(this);
+            try {
+                List<Manifest> existing = m.list();
+                if (!existing.isEmpty()) {
+                    m.lastSuccess = existing.get(existing.size() - 1).created();
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("Cannot list the backups on {}: {}", target.describe(), e.getMessage());
+            }
+            if (m.ownScheduler != null) {
+                m.scheduleOn(m.ownScheduler, every);
+            }
+            return m;
+        }
+    }
+}
