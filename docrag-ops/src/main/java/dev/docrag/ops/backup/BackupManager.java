@@ -101,6 +101,7 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
 
     private final DocRag rag;
     private final BackupTarget target;
+    private final BackupTarget mirror;
     private final Retention retention;
     private final BackupKey key;
     private final Embedder embedder;
@@ -119,6 +120,7 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
     private BackupManager(Builder b) {
         this.rag = b.rag;
         this.target = b.target;
+        this.mirror = b.mirror;
         this.retention = b.retention;
         this.key = b.key;
         this.embedder = b.embedder != null ? b.embedder : b.rag != null ? b.rag.embedder() : null;
@@ -215,7 +217,7 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                 LOG.info("Backup {} of {} (write {}, {} documents, {} chunks) to {}: stored {} files ({} bytes), reused {}, in {} ms",
                         id, rag.directory(), m.sequence(), m.documents(), m.chunks(), target.describe(), stored, bytes,
                         reused, took.toMillis());
-                return new BackupReport(m, stored, bytes, reused, took);
+                return new BackupReport(m, stored, bytes, reused, took, mirror == null ? null : copyToMirror(m, manifest));
             }
         } catch (IOException e) {
             throw new BackupException(BackupException.Problem.SOURCE_FAILED, null,
@@ -262,6 +264,35 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                     name + " changed while it was being backed up (a pinned file must not change)");
         }
         return new Stored(entry, storedSize);
+    }
+
+    /**
+     * Copies a backup that succeeded on the primary target to the mirror, files first (as stored,
+     * so still encrypted), manifest last. Returns null when done, otherwise why not: the backup
+     * stands on the primary target either way.
+     */
+    private String copyToMirror(Manifest m, byte[] manifest) {
+        String current = null;
+        try {
+            for (Manifest.FileEntry f : m.allFiles()) {
+                String blob = blobKey(f.sha256(), m.keyId());
+                current = blob;
+                long size = target.size(blob).orElseThrow(() -> new NoSuchFileException(blob));
+                OptionalLong there = mirror.size(blob);
+                if (there.isEmpty() || there.getAsLong() != size) {
+                    mirror.put(blob, () -> target.get(blob), size);
+                }
+            }
+            current = manifestKey(m.id());
+            mirror.put(manifestKey(m.id()), () -> new ByteArrayInputStream(manifest), manifest.length);
+            return null;
+        } catch (IOException | RuntimeException e) {
+            String why = "backup " + m.id() + " succeeded on " + target.describe() + " but copying it to the mirror "
+                    + mirror.describe() + " failed at " + current + ": " + e.getMessage()
+                    + "; the mirror lacks this backup (the next backup copies what is missing)";
+            LOG.error("{}", why, e);
+            return why;
+        }
     }
 
     private BackupException targetFailed(String what, Exception e) {
@@ -902,6 +933,7 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
     public static final class Builder {
         private final DocRag rag;
         private BackupTarget target;
+        private BackupTarget mirror;
         private Retention retention = Retention.defaults();
         private BackupKey key;
         private Embedder embedder;
@@ -917,6 +949,17 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
         /** Where backups go (required). */
         public Builder target(BackupTarget target) {
             this.target = Objects.requireNonNull(target, "target");
+            return this;
+        }
+
+        /**
+         * A second target (typically remote: S3) that every backup is copied to after it
+         * succeeded on {@link #target}. A failure there does not fail the backup: it is logged
+         * and reported in {@link BackupReport#mirrorFailure()}. Restore from the mirror with a
+         * manager whose target it is. Prune does not touch the mirror; give it its own manager.
+         */
+        public Builder mirror(BackupTarget mirror) {
+            this.mirror = Objects.requireNonNull(mirror, "mirror");
             return this;
         }
 

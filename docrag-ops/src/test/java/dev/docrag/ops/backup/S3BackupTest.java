@@ -165,4 +165,33 @@ class S3BackupTest {
             assertThat(rag.documentCount()).isEqualTo(2);
         }
     }
+
+    @Test
+    void aMirrorThatFailsIsReportedWhileTheLocalBackupStands(@TempDir Path dir) throws Exception {
+        BackupTarget local = BackupTarget.filesystem(dir.resolve("repo"));
+        BackupTarget remote = BackupTarget.s3(s3, BUCKET, "mirror");
+        S3Client dead = S3Client.builder().endpointOverride(URI.create("http://127.0.0.1:9"))
+                .region(Region.US_EAST_1).forcePathStyle(true)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
+                .httpClient(UrlConnectionHttpClient.create()).build();
+        try (dead; DocRag rag = Corpus.open(dir.resolve("live"), embedder)) {
+            Corpus.fill(rag, 4);
+            try (BackupManager m = BackupManager.builder(rag).target(local).mirror(remote).build()) {
+                BackupReport r = m.backup();
+                assertThat(r.mirrorFailure()).isEmpty();
+                try (BackupManager fromMirror = BackupManager.builder().target(remote).embedder(embedder).build()) {
+                    fromMirror.verify(r.id(), VerifyDepth.DEEP);
+                }
+            }
+            BackupTarget unreachable = S3Target.builder(dead, BUCKET).attempts(1).build();
+            try (BackupManager m = BackupManager.builder(rag).target(local).mirror(unreachable).build()) {
+                rag.upsert(Corpus.doc(1, 2));
+                BackupReport r = m.backup();
+                assertThat(r.mirrorFailure()).hasValueSatisfying(why -> assertThat(why)
+                        .contains("succeeded on " + local.describe()).contains("s3://" + BUCKET));
+                assertThat(m.lastSuccess()).isPresent();
+                m.verify(r.id(), VerifyDepth.QUICK);
+            }
+        }
+    }
 }
