@@ -12,8 +12,8 @@ import java.util.Objects;
 
 /**
  * The {@code docrag} command line: {@code index}, {@code search}, {@code serve}, {@code health},
- * {@code stats}. Exit codes: 0 success, 1 failure (one line on stderr says why), 2 usage error
- * or a command this build does not have yet ({@code backup}).
+ * {@code stats}, {@code backup}. Exit codes: 0 success, 1 failure (one line on stderr says why),
+ * 2 usage error.
  *
  * <p>Configuration comes from flags, then the environment: {@code DOCRAG_INDEX_DIR} (default
  * {@code data/docrag}), {@code DOCRAG_DB_URL} / {@code DOCRAG_DB_USER} / {@code DOCRAG_DB_PASSWORD}
@@ -80,7 +80,7 @@ public final class DocRagCli implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() {
-        err.println("docrag: name a command: index, search, serve, health, stats (docrag --help)");
+        err.println("docrag: name a command: index, search, serve, health, stats, backup (docrag --help)");
         spec.commandLine().usage(err);
         return USAGE;
     }

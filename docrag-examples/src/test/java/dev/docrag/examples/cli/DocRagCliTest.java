@@ -86,7 +86,8 @@ class DocRagCliTest {
         assertThat(run(env, "index", dir.resolve("missing").toString()).code()).isEqualTo(2);
         Run backup = run(env, "backup", "create");
         assertThat(backup.code()).isEqualTo(2);
-        assertThat(backup.err()).contains("not available yet");
+        assertThat(backup.err()).contains("--repo");
+        assertThat(run(env, "backup").code()).isEqualTo(2);
         assertThat(run(env, "--help").code()).isZero();
     }
 
@@ -100,5 +101,37 @@ class DocRagCliTest {
         Run health = run(Map.of(), "health", "--url", "http://127.0.0.1:1");
         assertThat(health.code()).isEqualTo(1);
         assertThat(health.err().strip()).startsWith("docrag health: ").doesNotContain("\n");
+    }
+
+    @Test
+    void backupListVerifyPruneAndRestore(@TempDir Path dir) throws Exception {
+        Path repo = dir.resolve("repo");
+        Map<String, String> env = Map.of("DOCRAG_INDEX_DIR", dir.resolve("idx").toString(), "DOCRAG_BACKUP_REPO", repo.toString());
+        assertThat(run(env, "index", SAMPLES.toString()).code()).isZero();
+        Run create = run(env, "backup", "create");
+        assertThat(create.code()).as(create.err()).isZero();
+        assertThat(create.out()).startsWith("backup ").contains("8 documents");
+        String id = create.out().split(" ")[1].replace(":", "");
+        Run list = run(env, "backup", "list");
+        assertThat(list.code()).isZero();
+        assertThat(list.out()).startsWith(id).contains("8 documents");
+        Run verify = run(env, "backup", "verify", id, "--deep");
+        assertThat(verify.code()).as(verify.err()).isZero();
+        assertThat(verify.out()).contains("DEEP").contains("CheckIndex clean");
+        // change the index, then restore the backup over it
+        Path extra = Files.createDirectories(dir.resolve("extra"));
+        Files.writeString(extra.resolve("parking.md"), "# Extra\n\nAn extra page about parking.\n");
+        assertThat(run(env, "index", extra.toString()).code()).isZero();
+        assertThat(run(env, "stats").out()).contains("documents 9");
+        Run restore = run(env, "backup", "restore", id);
+        assertThat(restore.code()).as(restore.err()).isZero();
+        assertThat(restore.out()).contains("previous data kept at");
+        assertThat(run(env, "stats").out()).contains("documents 8");
+        Run prune = run(env, "backup", "prune", "--keep-days", "0", "--keep-at-least", "1");
+        assertThat(prune.code()).as(prune.err()).isZero();
+        assertThat(prune.out()).contains("deleted 0 backups");
+        Run missing = run(env, "backup", "verify", "20990101T000000.000Z");
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.err()).startsWith("docrag verify: ").contains("no backup");
     }
 }
