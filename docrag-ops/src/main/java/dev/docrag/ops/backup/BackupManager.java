@@ -55,6 +55,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 
 /**
  * Hot, incremental, verified backups of a {@link DocRag}, and safe restores, to one
@@ -189,15 +191,25 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                     }
                 }
                 Manifest.FileEntry catalog = null;
-                Optional<Long> exportSize = snap.catalogExportSize();
-                if (exportSize.isPresent()) {
-                    Stored s = store(Manifest.CATALOG_NAME, () -> snap.openCatalogExport().orElseThrow(), exportSize.get());
-                    catalog = s.entry;
-                    if (s.bytes >= 0) {
-                        stored++;
-                        bytes += s.bytes;
-                    } else {
-                        reused++;
+                if (snap.catalogExportSize().isPresent()) {
+                    // gzipped: the SQL text of the rows (hashes, titles, paths) shrinks several times,
+                    // and it is the one file stored whole by every backup
+                    Path gz = Files.createTempFile("docrag-catalog-", ".sql.gz");
+                    try {
+                        try (InputStream in = snap.openCatalogExport().orElseThrow();
+                             OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz), 1 << 16)) {
+                            in.transferTo(out);
+                        }
+                        Stored s = store(Manifest.CATALOG_GZ_NAME, () -> Files.newInputStream(gz), Files.size(gz));
+                        catalog = s.entry;
+                        if (s.bytes >= 0) {
+                            stored++;
+                            bytes += s.bytes;
+                        } else {
+                            reused++;
+                        }
+                    } finally {
+                        Files.deleteIfExists(gz);
                     }
                 }
                 String id = newId(snap.takenAt());
@@ -504,20 +516,33 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
             }
             if (m.catalog() != null) {
                 Path script = dir.resolve(".catalog-import.sql");
-                try (OutputStream out = Files.newOutputStream(script, StandardOpenOption.CREATE_NEW)) {
-                    bytes += read(m, m.catalog(), out);
+                boolean gzipped = m.catalog().name().equals(Manifest.CATALOG_GZ_NAME);
+                try (OutputStream file = Files.newOutputStream(script, StandardOpenOption.CREATE_NEW)) {
+                    if (gzipped) {
+                        Path gz = dir.resolve(".catalog-import.sql.gz");
+                        try (OutputStream out = Files.newOutputStream(gz, StandardOpenOption.CREATE_NEW)) {
+                            bytes += read(m, m.catalog(), out); // verified before it is decompressed
+                        }
+                        try (InputStream in = new GZIPInputStream(Files.newInputStream(gz), 1 << 16)) {
+                            in.transferTo(file);
+                        } finally {
+                            Files.deleteIfExists(gz);
+                        }
+                    } else {
+                        bytes += read(m, m.catalog(), file);
+                    }
                 }
                 long seq;
                 try {
                     seq = IndexSnapshot.restoreCatalog(dir, script);
                 } catch (DocRagException e) {
-                    throw new BackupException(BackupException.Problem.VERIFY_FAILED, Manifest.CATALOG_NAME,
+                    throw new BackupException(BackupException.Problem.VERIFY_FAILED, m.catalog().name(),
                             "backup " + m.id() + ": the catalog export does not import: " + e.getMessage(), e);
                 } finally {
                     Files.deleteIfExists(script);
                 }
                 if (seq != m.sequence()) {
-                    throw new BackupException(BackupException.Problem.VERIFY_FAILED, Manifest.CATALOG_NAME, "backup " + m.id()
+                    throw new BackupException(BackupException.Problem.VERIFY_FAILED, m.catalog().name(), "backup " + m.id()
                             + ": the catalog agrees with write " + seq + ", the index is at write " + m.sequence());
                 }
             }

@@ -48,8 +48,10 @@ public record Manifest(String id, int format, Instant created, long sequence, St
 
     /** The backup format this version writes; it reads this one and older ones. */
     public static final int FORMAT = 1;
-    /** The name the catalog export has in a manifest and in messages. */
+    /** The name of an uncompressed catalog export (H2 SQL script) in a manifest and in messages. */
     public static final String CATALOG_NAME = "catalog.sql";
+    /** The name of a gzipped catalog export, which this version writes. */
+    public static final String CATALOG_GZ_NAME = "catalog.sql.gz";
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}");
     private static final Pattern SHA = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern ID = Pattern.compile("[0-9]{8}T[0-9]{6}\\.[0-9]{3}Z(-[0-9]+)?");
