@@ -174,6 +174,7 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                 throw new BackupException(BackupException.Problem.SOURCE_FAILED, null,
                         "cannot snapshot " + rag.directory() + ": " + e.getMessage(), e);
             }
+            long snapshotNanos = System.nanoTime() - started;
             try (snap) {
                 int stored = 0;
                 int reused = 0;
@@ -212,17 +213,22 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                         Files.deleteIfExists(gz);
                     }
                 }
+                long filesNanos = System.nanoTime() - started - snapshotNanos;
                 String id = newId(snap.takenAt());
                 Manifest m = new Manifest(id, Manifest.FORMAT, snap.takenAt(), snap.sequence(), snap.luceneVersion(),
                         snap.indexFormat(), snap.modelId(), snap.dimension(), snap.documentCount(), snap.chunkCount(),
                         snap.indexIdentity(), key == null ? null : key.id(), catalog, files);
                 byte[] manifest = m.toBytes();
                 try {
+                    target.sync(); // every file durable before the manifest that lists them
                     target.put(manifestKey(id), () -> new ByteArrayInputStream(manifest), manifest.length);
+                    target.sync();
                 } catch (IOException | RuntimeException e) {
                     throw targetFailed(manifestKey(id), e);
                 }
                 Duration took = Duration.ofNanos(System.nanoTime() - started);
+                LOG.debug("Backup {}: snapshot {} ms, files {} ms, manifest {} ms", id, snapshotNanos / 1_000_000,
+                        filesNanos / 1_000_000, (took.toNanos() - snapshotNanos - filesNanos) / 1_000_000);
                 lastSuccess = clock.instant();
                 lastDuration = took;
                 lastBytes = bytes;
@@ -296,7 +302,9 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                 }
             }
             current = manifestKey(m.id());
+            mirror.sync();
             mirror.put(manifestKey(m.id()), () -> new ByteArrayInputStream(manifest), manifest.length);
+            mirror.sync();
             return null;
         } catch (IOException | RuntimeException e) {
             String why = "backup " + m.id() + " succeeded on " + target.describe() + " but copying it to the mirror "

@@ -54,6 +54,14 @@ public interface BackupTarget extends AutoCloseable {
     /** Deletes the object under {@code key}; no effect if there is none. */
     void delete(String key) throws IOException;
 
+    /**
+     * Makes every object {@link #put} so far durable (a filesystem target syncs the folders whose
+     * entries changed). {@link BackupManager} calls it before writing a manifest, so a manifest
+     * never survives a crash that its files did not. No-op where {@code put} is durable on return.
+     */
+    default void sync() throws IOException {
+    }
+
     /** Removes leftovers of writes interrupted by a crash (temporary files); called by prune. */
     default void cleanUpInterrupted() throws IOException {
     }

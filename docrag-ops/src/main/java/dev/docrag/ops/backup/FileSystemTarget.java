@@ -24,15 +24,18 @@ import java.util.regex.Pattern;
 
 /**
  * A backup target in a directory. Objects are files at their key's path; a write goes to a
- * temporary file beside it ({@code .tmp-*}), is fsynced, and is renamed into place atomically,
- * then the directory is synced: a crash leaves either the old state or the new object, plus
- * perhaps a temporary file that {@link #cleanUpInterrupted()} removes. Links are refused: a key
+ * temporary file beside it ({@code .tmp-*}), is fsynced, and is renamed into place atomically: a
+ * crash leaves either the old state or the new object, plus perhaps a temporary file that
+ * {@link #cleanUpInterrupted()} removes. The folders whose entries changed are synced by
+ * {@link #sync()} (once per backup, before its manifest), not after every file. Links are refused: a key
  * whose path passes through or ends in a symbolic link is an error, never followed. Thread-safe.
  */
 final class FileSystemTarget implements BackupTarget {
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*");
     private static final String TMP = ".tmp-";
     private final Path root;
+    /** Folders with renamed-in or created entries not yet synced. */
+    private final java.util.Set<Path> unsynced = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     FileSystemTarget(Path root) {
         this.root = Objects.requireNonNull(root, "directory").toAbsolutePath().normalize();
@@ -58,6 +61,9 @@ final class FileSystemTarget implements BackupTarget {
     @Override
     public void put(String key, Content content, long length) throws IOException {
         Path target = path(key);
+        for (Path d = target.getParent(); !Files.isDirectory(d); d = d.getParent()) {
+            unsynced.add(d.getParent()); // its new entry
+        }
         Files.createDirectories(target.getParent());
         Path tmp = target.resolveSibling(TMP + UUID.randomUUID());
         try {
@@ -77,9 +83,17 @@ final class FileSystemTarget implements BackupTarget {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
-            syncDirectory(target.getParent());
+            unsynced.add(target.getParent());
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    @Override
+    public void sync() {
+        for (Path dir : List.copyOf(unsynced)) {
+            syncDirectory(dir);
+            unsynced.remove(dir);
         }
     }
 

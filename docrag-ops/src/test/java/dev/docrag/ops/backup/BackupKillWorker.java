@@ -70,6 +70,11 @@ public final class BackupKillWorker {
         }
 
         @Override
+        public void sync() throws IOException {
+            inner.sync();
+        }
+
+        @Override
         public void cleanUpInterrupted() throws IOException {
             inner.cleanUpInterrupted();
         }
