@@ -922,7 +922,7 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
 
     private static String sha256(InputStream in, long expected, String name) throws IOException {
         MessageDigest md = sha256();
-        byte[] buf = new byte[1 << 16];
+        byte[] buf = new byte[1 << 20];
         long total = 0;
         for (int n; (n = in.read(buf)) > 0; ) {
             md.update(buf, 0, n);

@@ -71,7 +71,12 @@ final class FileSystemTarget implements BackupTarget {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                  OutputStream out = Channels.newOutputStream(ch);
                  InputStream in = content.open()) {
-                written = in.transferTo(out);
+                byte[] buffer = new byte[1 << 20];
+                written = 0;
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    out.write(buffer, 0, n);
+                    written += n;
+                }
                 out.flush();
                 ch.force(true);
             }

@@ -314,6 +314,30 @@ class BackupRestoreTest {
         }
     }
 
+    @Test
+    void theBuiltInSchedulerBacksUpAndPrunesUntilClosed(@TempDir Path tmp) throws Exception {
+        BackupTarget repo = BackupTarget.filesystem(tmp.resolve("repo"));
+        try (DocRag rag = Corpus.open(tmp.resolve("live"), embedder)) {
+            Corpus.fill(rag, 2);
+            BackupManager scheduled = BackupManager.builder(rag).target(repo).every(Duration.ofMillis(100))
+                    .retention(Retention.keepWithin(Duration.ZERO).atLeast(2)).build();
+            try (scheduled) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (scheduled.list().size() < 2 || scheduled.lastSuccess().isEmpty()) {
+                    assertThat(System.nanoTime()).as("two scheduled backups within 30 s").isLessThan(deadline);
+                    Thread.sleep(20);
+                }
+            }
+            Thread.sleep(300); // closed: no more backups
+            List<Manifest> after = BackupManager.builder().target(repo).build().list();
+            Thread.sleep(300);
+            assertThat(BackupManager.builder().target(repo).build().list()).hasSameSizeAs(after);
+            assertThat(after.size()).isBetween(2, 3); // pruned to at least 2 after each run
+        }
+        assertThatThrownBy(() -> BackupManager.builder().target(repo).every(Duration.ofSeconds(1)).build())
+                .isInstanceOf(IllegalStateException.class);
+    }
+
     /** Bytes of {@code later}'s files that {@code earlier} already stored. */
     private static long reusedBytes(BackupReport later, BackupReport earlier) {
         var known = earlier.manifest().allFiles().stream().map(Manifest.FileEntry::sha256).collect(java.util.stream.Collectors.toSet());
