@@ -315,6 +315,36 @@ class BackupRestoreTest {
     }
 
     @Test
+    void aSharedCatalogIsNotExportedAndARestoreRebuildsItFromTheIndex(@TempDir Path tmp) throws Exception {
+        // a shared catalog as a host would give it (H2 here, through the same JDBC path as PostgreSQL)
+        String url = "jdbc:h2:file:" + tmp.resolve("shared").toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE";
+        BackupTarget repo = BackupTarget.filesystem(tmp.resolve("repo"));
+        Map<Integer, Integer> expected = new HashMap<>();
+        String id;
+        try (DocRag rag = DocRag.builder().directory(tmp.resolve("live")).embedder(embedder).catalogUrl(url, "sa", "").build();
+             BackupManager b = BackupManager.builder(rag).target(repo).build()) {
+            Corpus.fill(rag, 6);
+            rag.delete(Corpus.TENANT, "doc-2");
+            for (int i = 0; i < 6; i++) {
+                if (i != 2) {
+                    expected.put(i, 1);
+                }
+            }
+            BackupReport r = b.backup();
+            assertThat(r.manifest().catalog()).as("no export of a shared catalog").isNull();
+            assertThat(r.manifest().documents()).isEqualTo(5);
+            id = r.id();
+            b.verify(id, VerifyDepth.DEEP);
+        }
+        Path restored = tmp.resolve("restored");
+        BackupManager.builder().target(repo).embedder(embedder).build().restore(id, restored);
+        try (DocRag rag = Corpus.open(restored, embedder)) { // its own H2 catalog, rebuilt from the index
+            Corpus.assertHolds(rag, expected, 6);
+            assertThat(rag.metadataFields()).containsKey("version");
+        }
+    }
+
+    @Test
     void theBuiltInSchedulerBacksUpAndPrunesUntilClosed(@TempDir Path tmp) throws Exception {
         BackupTarget repo = BackupTarget.filesystem(tmp.resolve("repo"));
         try (DocRag rag = Corpus.open(tmp.resolve("live"), embedder)) {
