@@ -789,8 +789,16 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
     public PruneReport delete(String id) {
         lock.lock();
         try {
-            manifest(id); // NOT_FOUND if absent; an unreadable one can still be deleted below
-            deleteManifest(id);
+            Manifest.checkId(id);
+            try {
+                if (target.size(manifestKey(id)).isEmpty()) {
+                    throw new BackupException(BackupException.Problem.NOT_FOUND, manifestKey(id), "no backup "
+                            + manifestKey(id) + " in " + target.describe());
+                }
+            } catch (IOException e) {
+                throw targetFailed(manifestKey(id), e);
+            }
+            deleteManifest(id); // even an unreadable (damaged) manifest can be deleted
             return collectGarbage(List.of(id), list().stream().map(Manifest::id).toList());
         } finally {
             lock.unlock();

@@ -138,6 +138,34 @@ class CorruptionTest {
     }
 
     @Test
+    void aDamagedBackupCanBeDeletedAndBlocksGarbageCollectionUntilItIs(@TempDir Path other) throws Exception {
+        Path repo = other.resolve("repo");
+        BackupTarget target = BackupTarget.filesystem(repo);
+        String damaged;
+        String whole;
+        try (DocRag rag = Corpus.open(other.resolve("live"), EMBEDDER);
+             BackupManager b = BackupManager.builder(rag).target(target)
+                     .retention(Retention.keepWithin(java.time.Duration.ZERO).atLeast(1)).build()) {
+            Corpus.fill(rag, 2);
+            damaged = b.backup().id();
+            Thread.sleep(2);
+            rag.upsert(Corpus.doc(0, 2));
+            whole = b.backup().id();
+            Path file = repo.resolve(BackupManager.manifestKey(damaged));
+            byte[] bytes = Files.readAllBytes(file);
+            bytes[bytes.length / 2] ^= 1;
+            Files.write(file, bytes);
+            // the damaged manifest might list files: nothing is collected while it cannot be read
+            PruneReport p = b.prune();
+            assertThat(p.deletedFiles()).isZero();
+            PruneReport d = b.delete(damaged);
+            assertThat(d.deletedFiles()).as("its files, now unreferenced, are collected").isPositive();
+            assertThat(b.list()).extracting(Manifest::id).containsExactly(whole);
+            b.verify(whole, VerifyDepth.DEEP);
+        }
+    }
+
+    @Test
     void unsafeNamesInAManifestAreRefusedBeforeAnythingIsWritten() throws Exception {
         for (String name : List.of("../escape", "/etc/passwd", "a/b", "..", ".hidden", "x\\..\\y", "")) {
             String text = new String(manifest.toBytes(), StandardCharsets.UTF_8);
