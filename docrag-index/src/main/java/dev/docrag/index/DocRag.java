@@ -28,6 +28,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -38,8 +39,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
 
 import javax.sql.DataSource;
@@ -103,6 +106,16 @@ public final class DocRag implements AutoCloseable {
     private static final String META_MODEL = "model";
     /** The window is divided by this for the context line's budget: 32 of MiniLM's 256 tokens. */
     static final int CONTEXT_SHARE = 8;
+    /**
+     * Chunks in flight between an ingest's stages (about 6 MB of text and vectors with MiniLM):
+     * enough for the prepare stage to stay several embedder calls ahead.
+     */
+    static final int PIPELINE_BUDGET_CHUNKS = 1024;
+    /**
+     * Chunks per embedder call when that many are ready: the ONNX embedder sorts a call's texts by
+     * length before batching them, so that a larger call pads less.
+     */
+    static final int PIPELINE_GROUP_CHUNKS = 256;
     /**
      * Part of every content hash: names what is embedded with a chunk, so that documents indexed
      * before the context line existed are re-embedded on their next ingest.
@@ -209,9 +222,11 @@ public final class DocRag implements AutoCloseable {
             }
             Batch batch = new Batch(Catalog.RunKind.INGEST, tenant, rootKey(folder), startedAt);
             for (LoadException e : listing.problems()) {
-                batch.fail(tenant, skipped(new IngestReport.Failure(e.source(), e.problem(), e.getMessage())));
+                batch.fail(-1, tenant, skipped(new IngestReport.Failure(e.source(), e.problem(), e.getMessage())));
             }
-            for (Path file : listing.files()) {
+            List<Path> files = listing.files();
+            pipeline(batch, files.size(), i -> {
+                Path file = files.get(i);
                 String source = file.toString();
                 try {
                     Document doc = loader.load(folder, file);
@@ -225,14 +240,15 @@ public final class DocRag implements AutoCloseable {
                     } catch (IllegalArgumentException e) {
                         throw new DocumentFailure(DocumentProblem.MALFORMED, e.getMessage(), e);
                     }
-                    stage(input, batch);
-                    invalidBytesNotice(doc).ifPresent(batch.notices::add);
+                    invalidBytesNotice(doc).ifPresent(n -> batch.notice(i, n));
+                    return prepare(i, source, input, batch);
                 } catch (LoadException e) {
-                    batch.fail(tenant, skipped(new IngestReport.Failure(source, e.problem(), e.getMessage())));
+                    batch.fail(i, tenant, skipped(new IngestReport.Failure(source, e.problem(), e.getMessage())));
                 } catch (DocumentFailure e) {
-                    batch.fail(tenant, skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
+                    batch.fail(i, tenant, skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
                 }
-            }
+                return null;
+            });
             planRemovals(folder, tenant, listing, batch);
             IngestReport report = commit(batch, started);
             LOG.info("Ingested {} into tenant {}: {} added, {} updated, {} unchanged, {} deleted, {} failed, {} chunks in {} ms",
@@ -277,14 +293,16 @@ public final class DocRag implements AutoCloseable {
         return write(() -> {
             long started = System.nanoTime();
             Batch batch = new Batch(Catalog.RunKind.UPSERT, singleTenant(docs), null, Instant.now());
-            for (DocumentInput doc : docs) {
+            pipeline(batch, docs.size(), i -> {
+                DocumentInput doc = docs.get(i);
                 String source = doc.tenant() + "/" + doc.id();
                 try {
-                    stage(doc, batch);
+                    return prepare(i, source, doc, batch);
                 } catch (DocumentFailure e) {
-                    batch.fail(doc.tenant(), skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
+                    batch.fail(i, doc.tenant(), skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
+                    return null;
                 }
-            }
+            });
             return commit(batch, started);
         });
     }
@@ -478,14 +496,19 @@ public final class DocRag implements AutoCloseable {
         T run() throws IOException, SQLException;
     }
 
-    /** What one write call has staged in the index but not yet committed. */
+    /**
+     * What one write call has staged in the index but not yet committed. The pipeline's stages
+     * record into it from their threads: the write stage alone touches the counts of written
+     * documents and {@link #written}; failures and notices come from every stage and are kept in
+     * input order ({@code order}: the document's place in the call, -1 for the folder's listing).
+     */
     private static final class Batch {
         int added;
         int updated;
-        int unchanged;
+        final AtomicInteger unchanged = new AtomicInteger();
         int chunks;
-        final List<IngestReport.Failure> failures = new ArrayList<>();
-        final List<IngestReport.Notice> notices = new ArrayList<>();
+        private final List<Ordered<IngestReport.Failure>> failures = new ArrayList<>();
+        private final List<Ordered<IngestReport.Notice>> notices = new ArrayList<>();
         final List<Catalog.Entry> written = new ArrayList<>();
         /** The run this batch is recorded as. */
         final Catalog.RunKind kind;
@@ -493,7 +516,7 @@ public final class DocRag implements AutoCloseable {
         /** The ingested folder ({@link #rootKey}); null for upserts. */
         final String root;
         final Instant startedAt;
-        final List<Catalog.DocumentError> errors = new ArrayList<>();
+        private final List<Ordered<Catalog.DocumentError>> errors = new ArrayList<>();
         /** Documents of {@link #root} whose files are gone: deleted at commit. */
         final List<ChunkIndex.DocKey> deleted = new ArrayList<>();
         /** Documents found under {@link #root} that the catalog attributes to another folder or to an upsert. */
@@ -506,14 +529,36 @@ public final class DocRag implements AutoCloseable {
             this.startedAt = startedAt;
         }
 
-        void fail(String failedTenant, IngestReport.Failure failure) {
-            failures.add(failure);
-            errors.add(new Catalog.DocumentError(failedTenant, failure.source(), failure.problem().name(), failure.message()));
+        synchronized void fail(int order, String failedTenant, IngestReport.Failure failure) {
+            failures.add(new Ordered<>(order, failure));
+            errors.add(new Ordered<>(order, new Catalog.DocumentError(failedTenant, failure.source(), failure.problem().name(),
+                    failure.message())));
         }
 
-        Catalog.Run toRun() {
+        synchronized void notice(int order, IngestReport.Notice notice) {
+            notices.add(new Ordered<>(order, notice));
+        }
+
+        synchronized List<IngestReport.Failure> failures() {
+            return Ordered.values(failures);
+        }
+
+        synchronized List<IngestReport.Notice> notices() {
+            return Ordered.values(notices);
+        }
+
+        synchronized Catalog.Run toRun() {
             List<Catalog.Entry> rows = root == null ? written : written.stream().map(e -> e.withRoot(root)).toList();
-            return new Catalog.Run(kind, tenant, root, startedAt, rows, deleted, claimed, errors, added, updated, unchanged, chunks);
+            return new Catalog.Run(kind, tenant, root, startedAt, rows, deleted, claimed, Ordered.values(errors), added, updated,
+                    unchanged.get(), chunks);
+        }
+    }
+
+    /** A value recorded by some stage, with its document's place in the call. */
+    private record Ordered<T>(int order, T value) {
+        /** The values in input order; those of one document in the order they were recorded. */
+        static <T> List<T> values(List<Ordered<T>> recorded) {
+            return recorded.stream().sorted(Comparator.comparingInt(Ordered<T>::order)).map(Ordered::value).toList();
         }
     }
 
@@ -590,8 +635,31 @@ public final class DocRag implements AutoCloseable {
         return failure;
     }
 
-    /** Redacts, chunks, embeds and stages one document in the index, unless unchanged. */
-    private void stage(DocumentInput given, Batch batch) throws DocumentFailure {
+    /**
+     * Runs a write call's documents through {@link IngestPipeline}: {@code prepare} (on the
+     * pipeline's prepare thread) gives the document at an index, or null for one that needs no
+     * write; the embed stage and {@link #writeChanged} (on this thread) do the rest.
+     */
+    private void pipeline(Batch batch, int items, IntFunction<IngestPipeline.Prepared<Changed>> prepare) {
+        new IngestPipeline(PIPELINE_BUDGET_CHUNKS, PIPELINE_GROUP_CHUNKS, instrumentation::inCurrentObservation).run(
+                items, prepare,
+                (texts, tokens) -> instrumentation.embedDocuments(embedder, texts, tokens),
+                (changed, vectors) -> writeChanged(changed, vectors, batch),
+                (changed, e) -> batch.fail(changed.order(), changed.doc().tenant(), skipped(new IngestReport.Failure(
+                        changed.source(), DocumentProblem.EMBEDDING, changed.source() + ": embedding failed: " + e.getMessage()))));
+    }
+
+    /** A changed document, redacted, hashed and chunked: what the write stage needs. */
+    private record Changed(int order, String source, DocumentInput doc, String hash, boolean update, List<Chunk> chunks,
+                           List<IngestReport.Notice> notices) {
+    }
+
+    /**
+     * Redacts, hashes and chunks one document; null if its content is unchanged since it was
+     * last written. Runs on the pipeline's prepare thread: it reads the catalog, never writes.
+     */
+    private IngestPipeline.Prepared<Changed> prepare(int order, String source, DocumentInput given, Batch batch)
+            throws DocumentFailure {
         // Redact first: nothing below (hash, chunks, vectors, index, catalog) sees the secrets, and
         // the hash of the redacted content makes enabling redaction rewrite exactly the documents
         // that hold secrets.
@@ -606,47 +674,59 @@ public final class DocRag implements AutoCloseable {
                     + e.getMessage(), e);
         }
         if (known.isPresent() && known.get().equals(hash)) {
-            batch.unchanged++;
-            return;
+            batch.unchanged.incrementAndGet();
+            return null;
         }
-        Map<String, MetadataType> newFields;
         try {
-            newFields = fields.newFieldsOf(doc);
+            fields.newFieldsOf(doc); // fail before embedding; the write stage checks again against fields registered since
         } catch (IllegalArgumentException e) {
             throw new DocumentFailure(DocumentProblem.INDEXING, e.getMessage(), e);
         }
         List<Chunk> chunks = chunker.chunk(doc.toDocument());
-        List<float[]> vectors;
+        // The title and breadcrumb place the chunk; its text alone often does not say what it is about.
+        List<String> texts = chunks.stream().map(c -> chunker.embeddingText(doc.title(), c)).toList();
+        return new IngestPipeline.Prepared<>(new Changed(order, source, doc, hash, known.isPresent(), chunks, redacted.notices()),
+                texts, chunks.stream().mapToLong(Chunk::tokens).sum());
+    }
+
+    /** Stages one embedded document in the index (uncommitted), or records why it could not. */
+    private void writeChanged(Changed c, List<float[]> vectors, Batch batch) {
+        DocumentInput doc = c.doc();
         try {
-            // The title and breadcrumb place the chunk; its text alone often does not say what it is about.
-            vectors = instrumentation.embedDocuments(embedder, chunks.stream().map(c -> chunker.embeddingText(doc.title(), c)).toList(),
-                    chunks.stream().mapToLong(Chunk::tokens).sum());
-        } catch (RuntimeException e) {
-            throw new DocumentFailure(DocumentProblem.EMBEDDING, "embedding failed: " + e.getMessage(), e);
-        }
-        try {
-            // The catalog learns a field's type before any chunk carries it, so that a search can
-            // always interpret what it reads; a field left registered by a failed write is harmless.
-            catalog.addMetadataFields(newFields);
-            fields.register(newFields);
-        } catch (SQLException e) {
-            throw new DocRagException("the catalog failed while registering fields of " + doc.id() + ": " + e.getMessage(), e);
-        }
-        try {
-            index.replace(doc, chunks, vectors, hash, batch.root);
-        } catch (IOException | RuntimeException e) {
-            if (index.tragedy() != null) {
-                // Not this document's fault (a full disk, an I/O error): the writer is closed, so
-                // the whole call fails, and its staged documents are discarded.
-                throw new DocRagException("the index in " + directory + " cannot write " + doc.tenant() + "/" + doc.id()
-                        + ": " + causes(e), e);
+            Map<String, MetadataType> newFields;
+            try {
+                newFields = fields.newFieldsOf(doc);
+            } catch (IllegalArgumentException e) {
+                throw new DocumentFailure(DocumentProblem.INDEXING, e.getMessage(), e);
             }
-            throw new DocumentFailure(DocumentProblem.INDEXING, "the index refused the document: " + e.getMessage(), e);
+            try {
+                // The catalog learns a field's type before any chunk carries it, so that a search can
+                // always interpret what it reads; a field left registered by a failed write is harmless.
+                catalog.addMetadataFields(newFields);
+                fields.register(newFields);
+            } catch (SQLException e) {
+                throw new DocRagException("the catalog failed while registering fields of " + doc.id() + ": " + e.getMessage(), e);
+            }
+            try {
+                index.replace(doc, c.chunks(), vectors, c.hash(), batch.root);
+            } catch (IOException | RuntimeException e) {
+                if (index.tragedy() != null) {
+                    // Not this document's fault (a full disk, an I/O error): the writer is closed, so
+                    // the whole call fails, and its staged documents are discarded.
+                    throw new DocRagException("the index in " + directory + " cannot write " + doc.tenant() + "/" + doc.id()
+                            + ": " + causes(e), e);
+                }
+                throw new DocumentFailure(DocumentProblem.INDEXING, "the index refused the document: " + e.getMessage(), e);
+            }
+        } catch (DocumentFailure e) {
+            batch.fail(c.order(), doc.tenant(), skipped(new IngestReport.Failure(c.source(), e.problem,
+                    c.source() + ": " + e.getMessage())));
+            return;
         }
-        batch.written.add(new Catalog.Entry(doc.tenant(), doc.id(), doc.source(), doc.title(), hash, chunks.size()));
-        batch.chunks += chunks.size();
-        batch.notices.addAll(redacted.notices());
-        if (known.isPresent()) {
+        batch.written.add(new Catalog.Entry(doc.tenant(), doc.id(), doc.source(), doc.title(), c.hash(), c.chunks().size()));
+        batch.chunks += c.chunks().size();
+        c.notices().forEach(n -> batch.notice(c.order(), n));
+        if (c.update()) {
             batch.updated++;
         } else {
             batch.added++;
@@ -681,8 +761,8 @@ public final class DocRag implements AutoCloseable {
             }
             throw failure;
         }
-        return new IngestReport(batch.added, batch.updated, batch.unchanged, batch.deleted.size(), batch.chunks,
-                batch.failures, batch.notices, Duration.ofNanos(System.nanoTime() - started));
+        return new IngestReport(batch.added, batch.updated, batch.unchanged.get(), batch.deleted.size(), batch.chunks,
+                batch.failures(), batch.notices(), Duration.ofNanos(System.nanoTime() - started));
     }
 
     /**

@@ -86,6 +86,22 @@ final class Instrumentation {
         }
     }
 
+    /**
+     * Wraps work that another thread does for the current call, so that its observations (the
+     * ingest's embedder calls) have the call's observation as parent there too.
+     */
+    Runnable inCurrentObservation(Runnable work) {
+        Observation parent = off() ? null : observations.getCurrentObservation();
+        if (parent == null) {
+            return work;
+        }
+        return () -> {
+            try (Observation.Scope ignored = parent.openScope()) {
+                work.run();
+            }
+        };
+    }
+
     float[] embedQuery(Embedder embedder, String text) {
         return embed(DocRagListener.EmbedKind.QUERY, 1, 0, () -> embedder.embedQuery(text));
     }
