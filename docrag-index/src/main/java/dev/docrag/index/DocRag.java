@@ -39,9 +39,18 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
 
@@ -116,6 +125,8 @@ public final class DocRag implements AutoCloseable {
      * length before batching them, so that a larger call pads less.
      */
     static final int PIPELINE_GROUP_CHUNKS = 256;
+    /** How often an ingest reports {@link IngestProgress}. */
+    static final long PROGRESS_MILLIS = 250;
     /**
      * Part of every content hash: names what is embedded with a chunk, so that documents indexed
      * before the context line existed are re-embedded on their next ingest.
@@ -133,6 +144,13 @@ public final class DocRag implements AutoCloseable {
     private final MetadataFields fields;
     private final Instrumentation instrumentation;
     private final ReentrantLock writeLock = new ReentrantLock();
+    /**
+     * Where every write runs: a thread of DocRag's own, which no host ever interrupts. An
+     * interrupt inside I/O closes the file channel in use (Lucene's segment files, H2's store),
+     * which would fail the index writer or the catalog; the host's thread only waits.
+     */
+    private final ExecutorService writeThread = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("docrag-write").daemon().factory());
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private volatile boolean closed; // volatile: isOpen() reads it without the lifecycle lock
     /** The write sequence number of the last index commit (see "Consistency" in docs/architecture.md); under writeLock. */
@@ -205,13 +223,29 @@ public final class DocRag implements AutoCloseable {
      *                                  is then acknowledged)
      */
     public IngestReport ingest(Path folder, String tenant) {
-        return instrumentation.request(DocRagListener.Operation.INGEST, null, () -> ingestNow(folder, tenant));
+        return ingest(folder, tenant, progress -> { });
     }
 
-    private IngestReport ingestNow(Path folder, String tenant) {
+    /**
+     * {@link #ingest(Path, String)}, reporting {@link IngestProgress} to {@code progress} on the
+     * calling thread about every quarter second, for progress bars and logs.
+     *
+     * <p>Interrupting the calling thread stops the run early and cleanly: what was written
+     * before is committed (each document whole, at its new version), the documents not reached
+     * keep their previous version, files that disappeared are still removed, and the report says
+     * {@link IngestReport#stopped()}. The call returns within about one embedder call (a few
+     * seconds) with the thread's interrupt flag set again. Only the calling thread is interrupted;
+     * the index's own threads never are (an interrupt inside Lucene's I/O would close its files).
+     */
+    public IngestReport ingest(Path folder, String tenant, Consumer<IngestProgress> progress) {
+        Objects.requireNonNull(progress, "progress");
+        return instrumentation.request(DocRagListener.Operation.INGEST, null, () -> ingestNow(folder, tenant, progress));
+    }
+
+    private IngestReport ingestNow(Path folder, String tenant, Consumer<IngestProgress> progress) {
         Objects.requireNonNull(folder, "folder");
         DocumentInput.checkTenant(tenant);
-        return write(() -> {
+        return write(call -> {
             long started = System.nanoTime();
             Instant startedAt = Instant.now();
             Listing listing;
@@ -225,7 +259,8 @@ public final class DocRag implements AutoCloseable {
                 batch.fail(-1, tenant, skipped(new IngestReport.Failure(e.source(), e.problem(), e.getMessage())));
             }
             List<Path> files = listing.files();
-            pipeline(batch, files.size(), i -> {
+            call.onWait(() -> progress.accept(batch.progress(files.size(), started)));
+            boolean stopped = pipeline(batch, files.size(), call.stop(), i -> {
                 Path file = files.get(i);
                 String source = file.toString();
                 try {
@@ -250,10 +285,10 @@ public final class DocRag implements AutoCloseable {
                 return null;
             });
             planRemovals(folder, tenant, listing, batch);
-            IngestReport report = commit(batch, started);
-            LOG.info("Ingested {} into tenant {}: {} added, {} updated, {} unchanged, {} deleted, {} failed, {} chunks in {} ms",
-                    folder, tenant, report.added(), report.updated(), report.unchanged(), report.deleted(), report.failed(),
-                    report.chunks(), report.took().toMillis());
+            IngestReport report = commit(batch, started, stopped);
+            LOG.info("Ingested {} into tenant {}{}: {} added, {} updated, {} unchanged, {} deleted, {} failed, {} chunks in {} ms",
+                    folder, tenant, stopped ? " (stopped early: interrupted)" : "", report.added(), report.updated(),
+                    report.unchanged(), report.deleted(), report.failed(), report.chunks(), report.took().toMillis());
             return report;
         });
     }
@@ -269,6 +304,9 @@ public final class DocRag implements AutoCloseable {
         IngestReport report = upsert(List.of(document));
         if (!report.failures().isEmpty()) {
             throw new DocRagException(report.failures().get(0).message());
+        }
+        if (report.stopped() && report.added() + report.updated() + report.unchanged() == 0) {
+            throw new DocRagException(document.tenant() + "/" + document.id() + " was not written: the thread was interrupted");
         }
         return report;
     }
@@ -290,10 +328,10 @@ public final class DocRag implements AutoCloseable {
 
     private IngestReport upsertNow(List<DocumentInput> documents) {
         List<DocumentInput> docs = List.copyOf(Objects.requireNonNull(documents, "documents"));
-        return write(() -> {
+        return write(call -> {
             long started = System.nanoTime();
             Batch batch = new Batch(Catalog.RunKind.UPSERT, singleTenant(docs), null, Instant.now());
-            pipeline(batch, docs.size(), i -> {
+            boolean stopped = pipeline(batch, docs.size(), call.stop(), i -> {
                 DocumentInput doc = docs.get(i);
                 String source = doc.tenant() + "/" + doc.id();
                 try {
@@ -303,7 +341,7 @@ public final class DocRag implements AutoCloseable {
                     return null;
                 }
             });
-            return commit(batch, started);
+            return commit(batch, started, stopped);
         });
     }
 
@@ -319,7 +357,7 @@ public final class DocRag implements AutoCloseable {
     private boolean deleteNow(String tenant, String id) {
         DocumentInput.checkTenant(tenant);
         Objects.requireNonNull(id, "id");
-        return write(() -> {
+        return write(call -> {
             boolean existed = index.chunkCount(tenant, id) > 0;
             index.delete(tenant, id);
             long committed = commitIndex();
@@ -346,7 +384,7 @@ public final class DocRag implements AutoCloseable {
         DocumentInput.checkTenant(tenant);
         Objects.requireNonNull(filter, "filter");
         FilterQueries.toQuery(filter, fields); // validate before touching anything
-        return write(() -> {
+        return write(call -> {
             List<ChunkIndex.DocKey> keys = index.documents(tenant, filter);
             for (ChunkIndex.DocKey k : keys) {
                 index.delete(k.tenant(), k.id());
@@ -369,7 +407,7 @@ public final class DocRag implements AutoCloseable {
         if (maxSegments < 1) {
             throw new IllegalArgumentException("maxSegments must be at least 1, got " + maxSegments);
         }
-        write(() -> {
+        write(call -> {
             long started = System.nanoTime();
             index.forceMerge(maxSegments);
             index.commit();
@@ -380,25 +418,96 @@ public final class DocRag implements AutoCloseable {
         });
     }
 
-    /** A write under the write lock; I/O and SQL failures become a {@link DocRagException}. */
+    /**
+     * A write under the write lock, run on {@link #writeThread} while the calling thread waits;
+     * I/O and SQL failures become a {@link DocRagException}. While waiting, the calling thread
+     * runs the call's {@link WriteCall#onWait} hook about every {@link #PROGRESS_MILLIS}. An
+     * interrupt of the calling thread sets the call's {@link WriteCall#stop} flag (actions that
+     * can end early poll it; the others finish) and is set again on the thread when the call
+     * returns; a hook that throws does the same, and its exception is thrown once the action has
+     * ended. The hook runs once more after the action returned.
+     */
     private <T> T write(WriteAction<T> action) {
         lifecycle.readLock().lock();
         writeLock.lock();
+        WriteCall call = new WriteCall(new AtomicBoolean(), new AtomicReference<>(() -> { }));
+        boolean interrupted = false;
+        RuntimeException hookFailure = null;
         try {
             ensureOpen();
+            Future<T> result = writeThread.submit(instrumentation.callInCurrentObservation(() -> writeNow(action, call)));
+            while (true) {
+                try {
+                    T value = result.get(PROGRESS_MILLIS, TimeUnit.MILLISECONDS);
+                    if (hookFailure != null) {
+                        throw hookFailure;
+                    }
+                    call.hook.get().run(); // the last report: everything settled and committed
+                    return value;
+                } catch (TimeoutException e) {
+                    if (hookFailure == null) {
+                        try {
+                            call.hook.get().run();
+                        } catch (RuntimeException failure) {
+                            hookFailure = failure;
+                            call.stop.set(true);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    call.stop.set(true);
+                } catch (ExecutionException e) {
+                    if (hookFailure != null) {
+                        hookFailure.addSuppressed(e.getCause());
+                        throw hookFailure;
+                    }
+                    throw rethrown(e.getCause());
+                }
+            }
+        } finally {
+            writeLock.unlock();
+            lifecycle.readLock().unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The body of {@link #write}, on the write thread. */
+    private <T> T writeNow(WriteAction<T> action, WriteCall call) {
+        try {
             if (catalogBehind) {
                 reconcile();
             }
-            return action.run();
+            return action.run(call);
         } catch (IOException | SQLException | RuntimeException e) {
             discardUncommitted(e);
             if (e instanceof RuntimeException r) {
                 throw r;
             }
             throw new DocRagException("write failed in " + directory + ": " + e.getMessage(), e);
-        } finally {
-            writeLock.unlock();
-            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** What the write thread threw, as thrown to the caller (the same exception, so its type and message stay). */
+    private static RuntimeException rethrown(Throwable cause) {
+        if (cause instanceof RuntimeException r) {
+            return r;
+        }
+        if (cause instanceof Error e) {
+            throw e;
+        }
+        return new DocRagException("write failed: " + cause, cause);
+    }
+
+    /**
+     * One write call as its action sees it: {@code stop} is set when the caller was interrupted;
+     * {@code hook} is what the waiting caller runs periodically (progress reports), replaceable
+     * by the action.
+     */
+    private record WriteCall(AtomicBoolean stop, AtomicReference<Runnable> hook) {
+        void onWait(Runnable r) {
+            hook.set(r);
         }
     }
 
@@ -493,6 +602,12 @@ public final class DocRag implements AutoCloseable {
 
     @FunctionalInterface
     private interface WriteAction<T> {
+        T run(WriteCall call) throws IOException, SQLException;
+    }
+
+    /** A read: on the caller's thread, under the lifecycle's read lock. */
+    @FunctionalInterface
+    private interface ReadAction<T> {
         T run() throws IOException, SQLException;
     }
 
@@ -503,10 +618,12 @@ public final class DocRag implements AutoCloseable {
      * input order ({@code order}: the document's place in the call, -1 for the folder's listing).
      */
     private static final class Batch {
-        int added;
-        int updated;
+        final AtomicInteger added = new AtomicInteger();
+        final AtomicInteger updated = new AtomicInteger();
         final AtomicInteger unchanged = new AtomicInteger();
-        int chunks;
+        final AtomicInteger chunks = new AtomicInteger();
+        /** Documents of the call that failed (entries of the listing not counted). */
+        final AtomicInteger failedDocuments = new AtomicInteger();
         private final List<Ordered<IngestReport.Failure>> failures = new ArrayList<>();
         private final List<Ordered<IngestReport.Notice>> notices = new ArrayList<>();
         final List<Catalog.Entry> written = new ArrayList<>();
@@ -530,6 +647,9 @@ public final class DocRag implements AutoCloseable {
         }
 
         synchronized void fail(int order, String failedTenant, IngestReport.Failure failure) {
+            if (order >= 0) {
+                failedDocuments.incrementAndGet();
+            }
             failures.add(new Ordered<>(order, failure));
             errors.add(new Ordered<>(order, new Catalog.DocumentError(failedTenant, failure.source(), failure.problem().name(),
                     failure.message())));
@@ -549,8 +669,17 @@ public final class DocRag implements AutoCloseable {
 
         synchronized Catalog.Run toRun() {
             List<Catalog.Entry> rows = root == null ? written : written.stream().map(e -> e.withRoot(root)).toList();
-            return new Catalog.Run(kind, tenant, root, startedAt, rows, deleted, claimed, Ordered.values(errors), added, updated,
-                    unchanged.get(), chunks);
+            return new Catalog.Run(kind, tenant, root, startedAt, rows, deleted, claimed, Ordered.values(errors), added.get(),
+                    updated.get(), unchanged.get(), chunks.get());
+        }
+
+        /** The call's progress so far; read on the calling thread while the stages write the counts. */
+        IngestProgress progress(int files, long startedNanos) {
+            int written = added.get() + updated.get();
+            int skipped = unchanged.get();
+            int failed = failedDocuments.get();
+            return new IngestProgress(files, written + skipped + failed, written, skipped, failed, chunks.get(),
+                    Duration.ofNanos(System.nanoTime() - startedNanos));
         }
     }
 
@@ -640,13 +769,14 @@ public final class DocRag implements AutoCloseable {
      * pipeline's prepare thread) gives the document at an index, or null for one that needs no
      * write; the embed stage and {@link #writeChanged} (on this thread) do the rest.
      */
-    private void pipeline(Batch batch, int items, IntFunction<IngestPipeline.Prepared<Changed>> prepare) {
-        new IngestPipeline(PIPELINE_BUDGET_CHUNKS, PIPELINE_GROUP_CHUNKS, instrumentation::inCurrentObservation).run(
+    private boolean pipeline(Batch batch, int items, AtomicBoolean stop, IntFunction<IngestPipeline.Prepared<Changed>> prepare) {
+        return new IngestPipeline(PIPELINE_BUDGET_CHUNKS, PIPELINE_GROUP_CHUNKS, instrumentation::inCurrentObservation).run(
                 items, prepare,
                 (texts, tokens) -> instrumentation.embedDocuments(embedder, texts, tokens),
                 (changed, vectors) -> writeChanged(changed, vectors, batch),
                 (changed, e) -> batch.fail(changed.order(), changed.doc().tenant(), skipped(new IngestReport.Failure(
-                        changed.source(), DocumentProblem.EMBEDDING, changed.source() + ": embedding failed: " + e.getMessage()))));
+                        changed.source(), DocumentProblem.EMBEDDING, changed.source() + ": embedding failed: " + e.getMessage()))),
+                stop);
     }
 
     /** A changed document, redacted, hashed and chunked: what the write stage needs. */
@@ -724,13 +854,9 @@ public final class DocRag implements AutoCloseable {
             return;
         }
         batch.written.add(new Catalog.Entry(doc.tenant(), doc.id(), doc.source(), doc.title(), c.hash(), c.chunks().size()));
-        batch.chunks += c.chunks().size();
         c.notices().forEach(n -> batch.notice(c.order(), n));
-        if (c.update()) {
-            batch.updated++;
-        } else {
-            batch.added++;
-        }
+        batch.chunks.addAndGet(c.chunks().size());
+        (c.update() ? batch.updated : batch.added).incrementAndGet();
     }
 
     /**
@@ -739,7 +865,7 @@ public final class DocRag implements AutoCloseable {
      * The run, its errors and the document rows are one catalog transaction, so a run is recorded
      * as committed exactly when its documents are.
      */
-    private IngestReport commit(Batch batch, long started) {
+    private IngestReport commit(Batch batch, long started, boolean stopped) {
         Catalog.Run run = batch.toRun();
         try {
             for (ChunkIndex.DocKey k : batch.claimed) {
@@ -761,8 +887,8 @@ public final class DocRag implements AutoCloseable {
             }
             throw failure;
         }
-        return new IngestReport(batch.added, batch.updated, batch.unchanged.get(), batch.deleted.size(), batch.chunks,
-                batch.failures(), batch.notices(), Duration.ofNanos(System.nanoTime() - started));
+        return new IngestReport(batch.added.get(), batch.updated.get(), batch.unchanged.get(), batch.deleted.size(),
+                batch.chunks.get(), batch.failures(), batch.notices(), Duration.ofNanos(System.nanoTime() - started), stopped);
     }
 
     /**
@@ -903,7 +1029,7 @@ public final class DocRag implements AutoCloseable {
         return read(index::vectorFormat);
     }
 
-    private <T> T read(WriteAction<T> action) {
+    private <T> T read(ReadAction<T> action) {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
@@ -929,6 +1055,7 @@ public final class DocRag implements AutoCloseable {
                 return;
             }
             closed = true;
+            writeThread.shutdown(); // idle: writes hold the lifecycle's read lock
             closeAll(index, catalog, ownsEmbedder ? embedder : null);
         } finally {
             lifecycle.writeLock().unlock();

@@ -10,6 +10,8 @@ import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
@@ -17,7 +19,7 @@ import java.util.function.UnaryOperator;
 /**
  * One write call's documents, moved through three stages that overlap: <em>prepare</em> (load,
  * redact, hash, skip if unchanged, chunk; its own thread), <em>embed</em> (its own thread) and
- * <em>write</em> (into the index, on the calling thread, which holds DocRag's write lock).
+ * <em>write</em> (into the index, on the calling thread: DocRag's write thread).
  * Embedding is nearly all of an ingest's work; the other stages run while the embedder works, so
  * that they add little to the call's time (see {@code benchmarks/run ingest}).
  *
@@ -38,12 +40,15 @@ import java.util.function.UnaryOperator;
  *   <li><b>Failure.</b> A stage that throws (a catalog or index failure, not a document's fault)
  *       stops the others; {@link #run} rethrows it on the calling thread once both helper threads
  *       have ended, so nothing of the call keeps running after it returns.</li>
+ *   <li><b>Stopping.</b> The caller's stop flag ends the run early, whole documents only.</li>
  * </ul>
  */
 final class IngestPipeline {
     private static final Logger LOG = LoggerFactory.getLogger(IngestPipeline.class);
     /** Marks the end of a stage's output. */
     private static final Object END = new Object();
+    /** How often a waiting stage looks whether it should stop. */
+    private static final long WAKE_MILLIS = 50;
 
     /**
      * A document ready to embed: what the write stage needs, the texts that stand for its chunks,
@@ -96,44 +101,65 @@ final class IngestPipeline {
     /**
      * Runs {@code items} documents through the stages: {@code prepare.apply(i)} for i in
      * {@code 0..items-1}, in order, on the prepare thread (null: nothing to embed, e.g. unchanged
-     * or failed, which the preparer records itself); {@code embed} on the embed thread; the
-     * writer on the calling thread. Returns when every document has been written or has failed.
+     * or failed, which the preparer records itself); {@code embed} on the embed thread;
+     * {@code writer} on the calling thread. Returns when every document has been written or has
+     * failed, or soon after {@code stop} was set: then nothing more is prepared or written, the
+     * document being written is finished (each is written whole), and the stages end within one
+     * embedder call. No stage is ever interrupted: an interrupt inside Lucene's or a file's I/O
+     * would close the channel it was using.
      *
+     * @return whether the run stopped before every document was settled
      * @throws RuntimeException what a stage threw; the call's other documents are then not all
      *                          written, and the caller must discard what was staged
      */
-    <D> void run(int items, IntFunction<Prepared<D>> prepare, Embedding embed,
-                 Writer<D> writer, EmbeddingFailure<D> embeddingFailed) {
+    <D> boolean run(int items, IntFunction<Prepared<D>> prepare, Embedding embed, Writer<D> writer,
+                    EmbeddingFailure<D> embeddingFailed, AtomicBoolean stop) {
         Semaphore budget = new Semaphore(budgetChunks);
         BlockingQueue<Object> prepared = new LinkedBlockingQueue<>();
         BlockingQueue<Object> embedded = new LinkedBlockingQueue<>();
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        // The stages stop on the caller's request or on a failure; the caller's flag is its own.
+        AtomicBoolean halt = new AtomicBoolean();
+
+        // Set by a stage that leaves work undone (stopped or halted): the run did not settle every document.
+        AtomicBoolean cut = new AtomicBoolean();
 
         Thread preparer = Thread.ofPlatform().name("docrag-ingest-prepare").daemon().unstarted(context.apply(() -> {
             try {
-                for (int i = 0; i < items && failure.get() == null; i++) {
+                for (int i = 0; i < items; i++) {
+                    if (halted(stop, halt)) {
+                        cut.set(true);
+                        return;
+                    }
                     Prepared<D> p = prepare.apply(i);
                     if (p == null) {
                         continue;
                     }
-                    budget.acquire(permits(p));
+                    while (!budget.tryAcquire(permits(p), WAKE_MILLIS, TimeUnit.MILLISECONDS)) {
+                        if (halted(stop, halt)) {
+                            cut.set(true);
+                            return;
+                        }
+                    }
                     prepared.add(p);
                 }
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt(); // stopped because another stage failed
+                Thread.currentThread().interrupt(); // not expected: no one interrupts the stages
             } catch (RuntimeException | Error e) {
-                fail(failure, e);
+                fail(failure, halt, e);
             } finally {
                 prepared.add(END);
             }
         }));
         Thread embedder = Thread.ofPlatform().name("docrag-ingest-embed").daemon().unstarted(context.apply(() -> {
             try {
-                embedStage(prepared, embedded, budget, embed, embeddingFailed, failure);
+                if (!embedStage(prepared, embedded, budget, embed, embeddingFailed, stop, halt)) {
+                    cut.set(true);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException | Error e) {
-                fail(failure, e);
+                fail(failure, halt, e);
             } finally {
                 embedded.add(END);
             }
@@ -142,9 +168,16 @@ final class IngestPipeline {
         embedder.start();
         try {
             while (true) {
-                Object next = embedded.take();
+                if (halted(stop, halt)) {
+                    cut.set(true);
+                    break;
+                }
+                Object next = embedded.poll(WAKE_MILLIS, TimeUnit.MILLISECONDS);
                 if (next == END) {
                     break;
+                }
+                if (next == null) {
+                    continue;
                 }
                 @SuppressWarnings("unchecked")
                 Done<D> done = (Done<D>) next;
@@ -156,37 +189,42 @@ final class IngestPipeline {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            fail(failure, new DocRagException("interrupted while ingesting", e));
+            fail(failure, halt, new DocRagException("the ingest's write stage was interrupted", e));
         } catch (RuntimeException | Error e) {
-            fail(failure, e);
+            fail(failure, halt, e);
         } finally {
-            if (failure.get() != null) {
-                preparer.interrupt();
-                embedder.interrupt();
-            }
-            joinQuietly(preparer);
+            halt.set(true); // ends the other stages if the writer stopped first; harmless after END
             joinQuietly(embedder);
+            joinQuietly(preparer);
         }
         RuntimeException e = failure.get();
         if (e != null) {
             throw e;
         }
+        return cut.get();
+    }
+
+    private static boolean halted(AtomicBoolean stop, AtomicBoolean halt) {
+        return stop.get() || halt.get();
     }
 
     private record Done<D>(Prepared<D> prepared, List<float[]> vectors) {
     }
 
-    private <D> void embedStage(BlockingQueue<Object> in, BlockingQueue<Object> out, Semaphore budget,
+    /** @return true if it ended with every prepared document embedded or failed; false if stopped first */
+    private <D> boolean embedStage(BlockingQueue<Object> in, BlockingQueue<Object> out, Semaphore budget,
                                 Embedding embed, EmbeddingFailure<D> embeddingFailed,
-                                AtomicReference<RuntimeException> failure) throws InterruptedException {
+                                AtomicBoolean stop, AtomicBoolean halt) throws InterruptedException {
         List<Prepared<D>> group = new ArrayList<>();
         int chunks = 0;
         boolean ended = false;
-        while (!ended && failure.get() == null) {
-            // Block only when there is nothing to embed; otherwise take what is ready, up to a group.
-            Object next = group.isEmpty() ? in.take() : in.poll();
+        while (!ended && !halted(stop, halt)) {
+            // Wait only when there is nothing to embed; otherwise take what is ready, up to a group.
+            Object next = group.isEmpty() ? in.poll(WAKE_MILLIS, TimeUnit.MILLISECONDS) : in.poll();
             if (next == END) {
                 ended = true;
+            } else if (next == null && group.isEmpty()) {
+                continue;
             } else if (next != null) {
                 @SuppressWarnings("unchecked")
                 Prepared<D> p = (Prepared<D>) next;
@@ -202,6 +240,7 @@ final class IngestPipeline {
                 chunks = 0;
             }
         }
+        return ended;
     }
 
     private <D> void embedGroup(List<Prepared<D>> group, BlockingQueue<Object> out, Semaphore budget,
@@ -260,11 +299,12 @@ final class IngestPipeline {
         return Math.max(1, Math.min(budgetChunks, p.texts().size()));
     }
 
-    private static void fail(AtomicReference<RuntimeException> failure, Throwable e) {
+    private static void fail(AtomicReference<RuntimeException> failure, AtomicBoolean halt, Throwable e) {
         RuntimeException r = e instanceof RuntimeException re ? re : new DocRagException("ingest stage failed: " + e, e);
         if (!failure.compareAndSet(null, r) && failure.get() != r) {
             failure.get().addSuppressed(e);
         }
+        halt.set(true);
     }
 
     private static void joinQuietly(Thread t) {
@@ -274,7 +314,7 @@ final class IngestPipeline {
                 t.join();
                 break;
             } catch (InterruptedException e) {
-                interrupted = true; // the helpers must end before the caller's lock is released
+                interrupted = true; // the stages must end before the caller's lock is released
             }
         }
         if (interrupted) {

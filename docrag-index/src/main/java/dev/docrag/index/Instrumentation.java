@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -98,6 +99,19 @@ final class Instrumentation {
         return () -> {
             try (Observation.Scope ignored = parent.openScope()) {
                 work.run();
+            }
+        };
+    }
+
+    /** {@link #inCurrentObservation(Runnable)} for work that returns a value. */
+    <T> Callable<T> callInCurrentObservation(Callable<T> work) {
+        Observation parent = off() ? null : observations.getCurrentObservation();
+        if (parent == null) {
+            return work;
+        }
+        return () -> {
+            try (Observation.Scope ignored = parent.openScope()) {
+                return work.call();
             }
         };
     }

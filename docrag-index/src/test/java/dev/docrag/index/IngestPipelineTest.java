@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
@@ -47,7 +48,7 @@ class IngestPipelineTest {
             inFlight.addAndGet(-10);
         }, (d, e) -> {
             throw new AssertionError("no embedding fails here", e);
-        });
+        }, new AtomicBoolean());
         assertThat(written).containsExactlyElementsOf(IntStream.range(0, 200).boxed().toList());
         // Counted when prepared, before the document waits for permits: one document over the budget at most.
         assertThat(maxInFlight.get()).isBetween(budget, budget + 10);
@@ -62,7 +63,7 @@ class IngestPipelineTest {
                     written.add(d);
                 }, (d, e) -> {
                     throw new AssertionError(e);
-                });
+                }, new AtomicBoolean());
         assertThat(written).containsExactly(0, 1, 2);
     }
 
@@ -82,7 +83,7 @@ class IngestPipelineTest {
             written.add(d);
         }, (d, e) -> {
             throw new AssertionError(e);
-        });
+        }, new AtomicBoolean());
         assertThat(written).containsExactlyElementsOf(IntStream.range(0, 100).filter(d -> d % 10 != 3).boxed().toList());
         assertThat(callSizes.stream().mapToInt(Integer::intValue).sum())
                 .isEqualTo(IntStream.range(0, 100).filter(d -> d % 10 != 3).map(d -> 1 + d % 7).sum());
@@ -103,7 +104,7 @@ class IngestPipelineTest {
         }, (d, v) -> written.add(d), (d, e) -> {
             assertThat(e).hasMessage("cannot embed 17:2");
             failed.add(d);
-        });
+        }, new AtomicBoolean());
         assertThat(failed).containsExactly(17);
         assertThat(written).containsExactlyElementsOf(IntStream.range(0, 40).filter(d -> d != 17).boxed().toList());
     }
@@ -117,7 +118,7 @@ class IngestPipelineTest {
                 (d, v) -> written.add(d), (d, e) -> {
                     assertThat(e).hasMessageContaining("1 vectors for 2 texts");
                     failed.add(d);
-                });
+                }, new AtomicBoolean());
         assertThat(written).containsExactly(0, 2);
         assertThat(failed).containsExactly(1);
     }
@@ -134,14 +135,14 @@ class IngestPipelineTest {
                 throw disk;
             }
         }, (d, e) -> {
-        })).isSameAs(disk);
+        }, new AtomicBoolean())).isSameAs(disk);
         assertThat(prepared.get()).as("the prepare stage stopped early").isLessThan(100);
         assertNoStageThreadLeft();
     }
 
     @Test
     void aPrepareFailureIsRethrownAfterTheDocumentsBeforeItWereWritten() {
-        List<Integer> written = new ArrayList<>();
+        List<Integer> written = Collections.synchronizedList(new ArrayList<>());
         RuntimeException catalogDown = new IllegalStateException("catalog unreachable");
         assertThatThrownBy(() -> new IngestPipeline(100, 10, SAME_CONTEXT).run(50, d -> {
             if (d == 30) {
@@ -149,7 +150,7 @@ class IngestPipelineTest {
             }
             return doc(d, 2);
         }, (texts, tokens) -> vectors(texts), (d, v) -> written.add(d), (d, e) -> {
-        })).isSameAs(catalogDown);
+        }, new AtomicBoolean())).isSameAs(catalogDown);
         assertThat(written).isSubsetOf(IntStream.range(0, 30).boxed().toList());
         assertNoStageThreadLeft();
     }
@@ -174,8 +175,41 @@ class IngestPipelineTest {
             seen.add("embed:" + context.get());
             return vectors(texts);
         }, (d, v) -> seen.add("write:" + context.get()), (d, e) -> {
-        });
-        assertThat(seen).allMatch(s -> s.endsWith(":caller")).anyMatch(s -> s.startsWith("embed:"));
+        }, new AtomicBoolean());
+        assertThat(seen).allMatch(s -> s.endsWith(":caller")).anyMatch(s -> s.startsWith("embed:"))
+                .anyMatch(s -> s.startsWith("write:"));
+    }
+
+    @Test
+    void theStopFlagEndsTheRunEarlyWithWholeDocumentsInOrderAndNoStageInterrupted() {
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Integer> written = new ArrayList<>();
+        AtomicInteger stageInterrupts = new AtomicInteger();
+        boolean stopped = new IngestPipeline(20, 5, SAME_CONTEXT).run(10_000, d -> doc(d, 2), (texts, tokens) -> {
+            sleep(2);
+            stageInterrupts.addAndGet(Thread.currentThread().isInterrupted() ? 1 : 0);
+            return vectors(texts);
+        }, (d, v) -> {
+            assertThat(v).hasSize(2);
+            written.add(d);
+            if (written.size() == 5) {
+                stop.set(true);
+            }
+        }, (d, e) -> {
+        }, stop);
+        assertThat(stopped).isTrue();
+        assertThat(written).containsExactly(0, 1, 2, 3, 4);
+        assertThat(stageInterrupts.get()).isZero();
+        assertNoStageThreadLeft();
+    }
+
+    @Test
+    void aRunThatSettlesEveryDocumentDidNotStop() {
+        AtomicBoolean stop = new AtomicBoolean();
+        assertThat(new IngestPipeline(20, 5, SAME_CONTEXT).run(0, d -> doc(d, 1), (texts, tokens) -> vectors(texts),
+                (d, v) -> { }, (d, e) -> { }, stop)).isFalse();
+        assertThat(new IngestPipeline(20, 5, SAME_CONTEXT).run(30, d -> d % 2 == 0 ? null : doc(d, 1),
+                (texts, tokens) -> vectors(texts), (d, v) -> { }, (d, e) -> { }, stop)).isFalse();
     }
 
     private static void assertNoStageThreadLeft() {
