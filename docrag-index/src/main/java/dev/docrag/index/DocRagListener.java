@@ -87,4 +87,12 @@ public interface DocRagListener {
      */
     default void embedded(EmbedKind kind, int texts, long tokens, Duration took, boolean ok) {
     }
+
+    /**
+     * A HYBRID search was answered by the keyword retriever alone because its query could not be
+     * embedded (see {@link SearchResult}); called before that search's {@link #requestFinished},
+     * which still reports it as a success.
+     */
+    default void searchDegraded() {
+    }
 }

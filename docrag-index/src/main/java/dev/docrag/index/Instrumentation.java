@@ -86,6 +86,13 @@ final class Instrumentation {
         }
     }
 
+    /** Tells listeners that a search was answered degraded (see {@link DocRagListener#searchDegraded}). */
+    void searchDegraded() {
+        for (DocRagListener l : listeners) {
+            safely(l::searchDegraded);
+        }
+    }
+
     float[] embedQuery(Embedder embedder, String text) {
         return embed(DocRagListener.EmbedKind.QUERY, 1, 0, () -> embedder.embedQuery(text));
     }

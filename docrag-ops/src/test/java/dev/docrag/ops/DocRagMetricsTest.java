@@ -1,5 +1,6 @@
 package dev.docrag.ops;
 
+import dev.docrag.core.embed.EmbedderException;
 import dev.docrag.index.DocRag;
 import dev.docrag.index.DocumentInput;
 import dev.docrag.index.IngestReport;
@@ -117,9 +118,10 @@ class DocRagMetricsTest {
             metrics.bindTo(registry);
             metrics.bindTo(registry); // ignored: would count twice
             embedder.broken = true;
-            // an IllegalStateException from a broken embedder is a failure (500), not a closed DocRag (503)
+            // a broken embedder fails a vector search (500), unlike a closed DocRag (503); the typed
+            // EmbedderException carries the embedder's IllegalStateException
             assertThatThrownBy(() -> rag.search(SearchRequest.vector("logs").tenant("acme").k(1)))
-                    .isInstanceOf(IllegalStateException.class);
+                    .isInstanceOf(EmbedderException.class).hasCauseInstanceOf(IllegalStateException.class);
             IngestReport report = rag.upsert(List.of(DocumentInput.builder("acme", "a").title("A").text("some text").build()));
             assertThat(report.failed()).isEqualTo(1);
             embedder.broken = false;
