@@ -38,6 +38,7 @@ class DocRagMetricsTest {
             "docrag_embedding_duration_seconds_sum", "docrag_embedding_duration_seconds_max",
             "docrag_embedding_tokens_total",
             "docrag_ingest_documents_total",
+            "docrag_search_degraded_total",
             "docrag_backup_last_success_seconds", "docrag_backup_last_verification_seconds",
             "docrag_backup_last_duration_seconds", "docrag_backup_last_size_bytes",
             "docrag_backup_verification_failed",
@@ -56,6 +57,7 @@ class DocRagMetricsTest {
         assertThat(e.value("docrag_requests_total", Map.of("operation", "search", "status", "200"))).isEqualTo(3);
         assertThat(e.value("docrag_requests_total", Map.of("operation", "search", "status", "400"))).isEqualTo(1);
         assertThat(e.value("docrag_requests_total", Map.of("operation", "search", "status", "500"))).isZero();
+        assertThat(e.value("docrag_search_degraded_total", Map.of())).as("exists at 0 from binding on").isZero();
         assertThat(e.value("docrag_requests_total", Map.of("operation", "ingest", "status", "200"))).isEqualTo(2);
         assertThat(e.value("docrag_requests_total", Map.of("operation", "upsert", "status", "200"))).isEqualTo(1);
         assertThat(e.value("docrag_requests_total", Map.of("operation", "delete", "status", "200"))).isEqualTo(1);
