@@ -861,6 +861,33 @@ public final class DocRag implements AutoCloseable {
         instrumentation.remove(listener);
     }
 
+    /**
+     * Makes this DocRag read-only until {@link #resumeWrites()}: later ingest, upsert and delete
+     * calls fail with {@link WritesPausedException} (a 503 for listeners) before touching anything;
+     * a write already running finishes; searches go on. For incident handlers: a catalog that
+     * cannot record writes, memory too short for an ingest. Pausing again replaces the reason.
+     *
+     * @param reason why, for the exception's message and the log; never a secret
+     */
+    public void pauseWrites(String reason) {
+        Objects.requireNonNull(reason, "reason");
+        if (instrumentation.writeGate().pause(reason)) {
+            LOG.warn("Writes to {} paused: {}", directory, reason);
+        }
+    }
+
+    /** Accepts writes again after {@link #pauseWrites(String)}; no effect if they were not paused. */
+    public void resumeWrites() {
+        if (instrumentation.writeGate().resume()) {
+            LOG.info("Writes to {} resumed", directory);
+        }
+    }
+
+    /** Why writes are paused, or empty when they are accepted. */
+    public Optional<String> writesPaused() {
+        return instrumentation.writeGate().pausedBecause();
+    }
+
     /** How new segments store vectors, as Lucene describes the format; for tests and diagnostics. */
     String vectorFormat() {
         return read(index::vectorFormat);
