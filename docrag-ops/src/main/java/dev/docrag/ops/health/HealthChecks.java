@@ -170,8 +170,17 @@ public final class HealthChecks {
      * mean the instance cannot serve.
      */
     public static HealthCheck heap(double degradedBelow) {
+        return heap(degradedBelow, () -> ManagementFactory.getMemoryMXBean().getHeapMemoryUsage());
+    }
+
+    /**
+     * {@link #heap(double)} over another reading of heap usage: a host's own (a container's
+     * memory), or a test's simulated pressure.
+     */
+    public static HealthCheck heap(double degradedBelow, java.util.function.Supplier<MemoryUsage> reading) {
+        Objects.requireNonNull(reading, "reading");
         return () -> {
-            MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+            MemoryUsage heap = reading.get();
             long max = heap.getMax() > 0 ? heap.getMax() : heap.getCommitted();
             double free = 1 - (double) heap.getUsed() / max;
             return HealthResult.of(free < degradedBelow ? HealthStatus.DEGRADED : HealthStatus.UP,
