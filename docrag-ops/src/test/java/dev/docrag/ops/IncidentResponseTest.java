@@ -196,6 +196,11 @@ class IncidentResponseTest {
             assertThat(rag.searchResult(hybrid).degraded()).as("keyword-only while the breaker is forced open").isTrue();
             assertThat(faulty.calls()).isEqualTo(calls);
             assertThat(responder.onAlertmanager(alertmanager("firing", "HighErrorRate"))).as("re-sent alert").isEmpty();
+            var embedderCheck = HealthChecks.standard(rag).readiness().checks().get("embedder");
+            assertThat(embedderCheck.status()).isEqualTo(HealthStatus.DEGRADED);
+            assertThat(embedderCheck.details()).containsEntry("circuit", "FORCED_OPEN");
+            assertThat(responder.onHealth(HealthChecks.standard(rag).readiness()))
+                    .as("a breaker opened on purpose is not a provider failure").isEmpty();
 
             List<IncidentEvent> resolved = responder.onAlertmanager(alertmanager("resolved", "HighErrorRate"));
             assertThat(resolved).extracting(IncidentEvent::phase).containsExactly(IncidentEvent.Phase.RESOLVED);

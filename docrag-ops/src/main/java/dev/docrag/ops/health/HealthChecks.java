@@ -112,7 +112,8 @@ public final class HealthChecks {
     /**
      * Embeds a short text and checks the vector's dimension. With a circuit breaker that is open or
      * half-open the check does not call the embedder (that would bypass the breaker) and reports
-     * DEGRADED: keyword search still works while vector search waits for the breaker. An embedder
+     * DEGRADED: keyword search still works while vector search waits for the breaker ({@code circuit}
+     * is {@code FORCED_OPEN} when it was opened deliberately, e.g. by an incident handler). An embedder
      * that throws is DEGRADED too, with its {@code error}: hybrid searches then answer keyword-only
      * (see {@code DocRag.searchResult}), so the instance still serves. Only vectors of the wrong
      * dimension are DOWN: every vector search would be wrong.
@@ -122,7 +123,8 @@ public final class HealthChecks {
     public static HealthCheck embedder(DocRag rag, CircuitBreakerState circuit) {
         return () -> {
             if (circuit != null && circuit.state() != CircuitBreakerState.State.CLOSED) {
-                return HealthResult.of(HealthStatus.DEGRADED, Map.of("circuit", circuit.state().name()));
+                return HealthResult.of(HealthStatus.DEGRADED,
+                        Map.of("circuit", circuit.isForcedOpen() ? "FORCED_OPEN" : circuit.state().name()));
             }
             float[] v;
             try {

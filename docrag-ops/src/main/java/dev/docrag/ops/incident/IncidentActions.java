@@ -21,8 +21,9 @@ public final class IncidentActions {
      * Forces the embedder's breaker open: no more calls to a provider while errors are high, and
      * hybrid searches answer keyword-only (cheaper, and they succeed). Resets the breaker on
      * resolution if it is still forced open (a host's own forceOpen in between is indistinguishable).
-     * Do not attach it to {@link Incident#PROVIDER_FAILURE} raised by the embedder health check:
-     * that check reports DEGRADED while the breaker is open, so the incident would never resolve.
+     * While it is forced open the embedder check reports {@code circuit=FORCED_OPEN}, which the
+     * responder neither raises nor resolves {@link Incident#PROVIDER_FAILURE} on; so do not attach
+     * this action to PROVIDER_FAILURE raised by that check — nothing could then resolve it.
      */
     public static IncidentAction openBreaker(ResilientEmbedder embedder) {
         Objects.requireNonNull(embedder, "embedder");

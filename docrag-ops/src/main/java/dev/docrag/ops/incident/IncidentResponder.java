@@ -48,7 +48,9 @@ import java.util.stream.Collectors;
  * source fires — its actions' {@link IncidentAction#start} run, in registration order — and
  * <i>resolves</i> when its last source clears — their {@link IncidentAction#resolve} run, in
  * reverse order. A source that fires again while active does nothing: repeated webhooks and
- * probes do not repeat actions.
+ * probes do not repeat actions. A check reporting {@code circuit=FORCED_OPEN} (a breaker opened
+ * on purpose, e.g. by {@link IncidentActions#openBreaker}) leaves its source as it was: it cannot
+ * see the dependency, so it neither raises a provider failure nor resolves one.
  *
  * <p><b>Escalation.</b> Every start and resolution is sent to the {@link Notifier}, with the
  * actions taken and whether they worked, after the actions ran and outside the responder's lock.
@@ -112,6 +114,11 @@ public final class IncidentResponder {
             for (HealthTrigger t : healthTriggers) {
                 HealthResult r = report.checks().get(t.check());
                 if (r == null) {
+                    continue;
+                }
+                if ("FORCED_OPEN".equals(r.details().get("circuit"))) {
+                    // opened on purpose (by a handler or an operator): the check cannot see the
+                    // dependency now, so this source neither starts nor resolves anything
                     continue;
                 }
                 String source = "health:" + t.check();

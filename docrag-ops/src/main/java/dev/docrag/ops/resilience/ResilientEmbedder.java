@@ -180,6 +180,7 @@ public final class ResilientEmbedder implements Embedder, CircuitBreakerState {
     }
 
     /** Whether the breaker was {@link #forceOpen() forced open}. */
+    @Override
     public boolean isForcedOpen() {
         return breaker.getState() == CircuitBreaker.State.FORCED_OPEN;
     }
