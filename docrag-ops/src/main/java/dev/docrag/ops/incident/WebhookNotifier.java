@@ -73,13 +73,31 @@ public final class WebhookNotifier implements Notifier {
     public Delivery notify(IncidentEvent event, String text) {
         String key = event.incident() + "/" + event.phase();
         Instant now = clock.instant();
+        Instant previous;
         synchronized (lastSent) {
-            Instant last = lastSent.get(key);
-            if (last != null && now.isBefore(last.plus(minInterval))) {
-                LOG.info("Escalation of {} not sent: one was sent at {}, within {}", key, last, minInterval);
+            previous = lastSent.get(key);
+            if (previous != null && now.isBefore(previous.plus(minInterval))) {
+                LOG.info("Escalation of {} not sent: one was sent at {}, within {}", key, previous, minInterval);
                 return Delivery.RATE_LIMITED;
             }
+            lastSent.put(key, now); // reserved, so that a concurrent call for the same key is limited too
         }
+        Delivery d = send(key, text);
+        if (d != Delivery.SENT) {
+            synchronized (lastSent) { // a failed message starts no interval: give the slot back
+                if (now.equals(lastSent.get(key))) {
+                    if (previous == null) {
+                        lastSent.remove(key);
+                    } else {
+                        lastSent.put(key, previous);
+                    }
+                }
+            }
+        }
+        return d;
+    }
+
+    private Delivery send(String key, String text) {
         int status;
         try {
             status = Retry.decorateCallable(retry, () -> post(text)).call();
@@ -94,9 +112,6 @@ public final class WebhookNotifier implements Notifier {
         if (status / 100 != 2) {
             LOG.warn("Escalation of {} failed: the webhook answered {}", key, status);
             return Delivery.FAILED;
-        }
-        synchronized (lastSent) {
-            lastSent.put(key, now);
         }
         return Delivery.SENT;
     }
