@@ -739,7 +739,9 @@ public final class DocRag implements AutoCloseable {
                 if (queryVector == null) {
                     try {
                         queryVector = instrumentation.embedQuery(embedder, request.text().orElseThrow());
-                        queryEmbedFailing.set(false);
+                        if (queryEmbedFailing.get()) {
+                            queryEmbedFailing.set(false); // read first: concurrent searches need not write a shared line
+                        }
                     } catch (RuntimeException e) {
                         return embedFailed(request, e);
                     }
