@@ -6,6 +6,7 @@ import dev.docrag.core.Document;
 import dev.docrag.core.DocumentProblem;
 import dev.docrag.core.chunk.Chunker;
 import dev.docrag.core.embed.Embedder;
+import dev.docrag.core.embed.EmbedderException;
 import dev.docrag.core.embed.ModelInfo;
 import dev.docrag.core.embed.OnnxEmbedder;
 import dev.docrag.core.load.FileLoader;
@@ -153,6 +154,8 @@ public final class DocRag implements AutoCloseable {
             Thread.ofPlatform().name("docrag-write").daemon().factory());
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private volatile boolean closed; // volatile: isOpen() reads it without the lifecycle lock
+    /** Whether the last query embedding failed, so that a run of degraded searches logs one WARN. */
+    private final java.util.concurrent.atomic.AtomicBoolean queryEmbedFailing = new java.util.concurrent.atomic.AtomicBoolean();
     /** The write sequence number of the last index commit (see "Consistency" in docs/architecture.md); under writeLock. */
     private long seq;
     /** An index commit whose catalog transaction failed: the catalog must be reconciled before the next write; under writeLock. */
@@ -909,11 +912,24 @@ public final class DocRag implements AutoCloseable {
      *                                  query vector has another dimension than the index's model
      */
     public List<Hit> search(SearchRequest request) {
+        return searchResult(request).hits();
+    }
+
+    /**
+     * {@link #search(SearchRequest)}, saying whether the answer is degraded: a HYBRID search whose
+     * query the embedder could not embed is answered by the keyword retriever alone instead of
+     * failing (see {@link SearchResult}); listeners hear {@link DocRagListener#searchDegraded}.
+     *
+     * @throws EmbedderException        if a VECTOR search's query cannot be embedded: with one
+     *                                  retriever there is nothing to fall back to
+     * @throws IllegalArgumentException as {@link #search(SearchRequest)}
+     */
+    public SearchResult searchResult(SearchRequest request) {
         String mode = request == null ? null : request.mode().name().toLowerCase(java.util.Locale.ROOT);
         return instrumentation.request(DocRagListener.Operation.SEARCH, mode, () -> searchNow(request));
     }
 
-    private List<Hit> searchNow(SearchRequest request) {
+    private SearchResult searchNow(SearchRequest request) {
         Objects.requireNonNull(request, "request");
         lifecycle.readLock().lock();
         try {
@@ -927,15 +943,44 @@ public final class DocRag implements AutoCloseable {
                             + " model " + embedder.model().id() + " has " + embedder.model().dimension());
                 }
                 if (queryVector == null) {
-                    queryVector = instrumentation.embedQuery(embedder, request.text().orElseThrow());
+                    try {
+                        queryVector = instrumentation.embedQuery(embedder, request.text().orElseThrow());
+                        if (queryEmbedFailing.get()) {
+                            queryEmbedFailing.set(false); // read first: concurrent searches need not write a shared line
+                        }
+                    } catch (RuntimeException e) {
+                        return embedFailed(request, e);
+                    }
                 }
             }
-            return index.search(request, queryVector);
+            return SearchResult.complete(index.search(request, queryVector));
         } catch (IOException e) {
             throw new DocRagException("search failed in " + directory + ": " + e.getMessage(), e);
         } finally {
             lifecycle.readLock().unlock();
         }
+    }
+
+    /**
+     * A query that could not be embedded: a HYBRID search goes on with the keyword retriever alone
+     * (the keyword half needs no embedder, and a degraded answer beats none while a provider is
+     * down); a VECTOR search has no other retriever and fails with a typed error. Logged at WARN
+     * once per run of failures, not per search, so that an outage does not flood the log.
+     */
+    private SearchResult embedFailed(SearchRequest request, RuntimeException e) throws IOException {
+        String reason = "the query could not be embedded (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+        if (request.mode() != SearchRequest.Mode.HYBRID) {
+            boolean transientFailure = e instanceof EmbedderException ee && ee.isTransient();
+            throw new EmbedderException("vector search needs the query's embedding, and " + reason, transientFailure, e);
+        }
+        if (queryEmbedFailing.compareAndSet(false, true)) {
+            LOG.warn("Hybrid searches fall back to keyword-only until the embedder works again: {}", reason, e);
+        } else {
+            LOG.debug("Hybrid search degraded to keyword-only: {}", reason);
+        }
+        SearchResult result = SearchResult.degraded(index.search(request.mode(SearchRequest.Mode.KEYWORD), null), reason);
+        instrumentation.searchDegraded();
+        return result;
     }
 
     /** The number of documents in the catalog, all tenants together. */
@@ -1022,6 +1067,33 @@ public final class DocRag implements AutoCloseable {
     /** Removes a listener added with {@link #addListener}; no effect if it is not registered. */
     public void removeListener(DocRagListener listener) {
         instrumentation.remove(listener);
+    }
+
+    /**
+     * Makes this DocRag read-only until {@link #resumeWrites()}: later ingest, upsert and delete
+     * calls fail with {@link WritesPausedException} (a 503 for listeners) before touching anything;
+     * a write already running finishes; searches go on. For incident handlers: a catalog that
+     * cannot record writes, memory too short for an ingest. Pausing again replaces the reason.
+     *
+     * @param reason why, for the exception's message and the log; never a secret
+     */
+    public void pauseWrites(String reason) {
+        Objects.requireNonNull(reason, "reason");
+        if (instrumentation.writeGate().pause(reason)) {
+            LOG.warn("Writes to {} paused: {}", directory, reason);
+        }
+    }
+
+    /** Accepts writes again after {@link #pauseWrites(String)}; no effect if they were not paused. */
+    public void resumeWrites() {
+        if (instrumentation.writeGate().resume()) {
+            LOG.info("Writes to {} resumed", directory);
+        }
+    }
+
+    /** Why writes are paused, or empty when they are accepted. */
+    public Optional<String> writesPaused() {
+        return instrumentation.writeGate().pausedBecause();
     }
 
     /** How new segments store vectors, as Lucene describes the format; for tests and diagnostics. */

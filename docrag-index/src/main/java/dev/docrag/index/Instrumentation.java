@@ -29,6 +29,8 @@ final class Instrumentation {
     private final ObservationRegistry observations;
     private final BooleanSupplier closed;
     private final List<DocRagListener> listeners = new CopyOnWriteArrayList<>();
+    /** Checked at the start of every public call, inside its observation, so that a refused write is counted. */
+    private final WriteGate writeGate = new WriteGate();
 
     /** {@code closed} tells a call rejected by a closed DocRag from one that failed. */
     Instrumentation(ObservationRegistry observations, BooleanSupplier closed) {
@@ -52,7 +54,11 @@ final class Instrumentation {
      * Runs one public call: observation {@code docrag.<operation>} (search calls carry {@code mode}),
      * then {@link DocRagListener#requestFinished}.
      */
-    <T> T request(DocRagListener.Operation operation, String mode, Supplier<T> call) {
+    <T> T request(DocRagListener.Operation operation, String mode, Supplier<T> work) {
+        Supplier<T> call = () -> {
+            writeGate.check(operation);
+            return work.get();
+        };
         if (off()) {
             return call.get();
         }
@@ -114,6 +120,17 @@ final class Instrumentation {
                 return work.call();
             }
         };
+    }
+
+    WriteGate writeGate() {
+        return writeGate;
+    }
+
+    /** Tells listeners that a search was answered degraded (see {@link DocRagListener#searchDegraded}). */
+    void searchDegraded() {
+        for (DocRagListener l : listeners) {
+            safely(l::searchDegraded);
+        }
     }
 
     float[] embedQuery(Embedder embedder, String text) {
