@@ -6,6 +6,7 @@ import dev.docrag.core.Document;
 import dev.docrag.core.DocumentProblem;
 import dev.docrag.core.chunk.Chunker;
 import dev.docrag.core.embed.Embedder;
+import dev.docrag.core.embed.EmbedderException;
 import dev.docrag.core.embed.ModelInfo;
 import dev.docrag.core.embed.OnnxEmbedder;
 import dev.docrag.core.load.FileLoader;
@@ -28,6 +29,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -38,8 +40,19 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
 
 import javax.sql.DataSource;
@@ -104,6 +117,18 @@ public final class DocRag implements AutoCloseable {
     /** The window is divided by this for the context line's budget: 32 of MiniLM's 256 tokens. */
     static final int CONTEXT_SHARE = 8;
     /**
+     * Chunks in flight between an ingest's stages (about 6 MB of text and vectors with MiniLM):
+     * enough for the prepare stage to stay several embedder calls ahead.
+     */
+    static final int PIPELINE_BUDGET_CHUNKS = 1024;
+    /**
+     * Chunks per embedder call when that many are ready: the ONNX embedder sorts a call's texts by
+     * length before batching them, so that a larger call pads less.
+     */
+    static final int PIPELINE_GROUP_CHUNKS = 256;
+    /** How often an ingest reports {@link IngestProgress}. */
+    static final long PROGRESS_MILLIS = 250;
+    /**
      * Part of every content hash: names what is embedded with a chunk, so that documents indexed
      * before the context line existed are re-embedded on their next ingest.
      */
@@ -120,8 +145,17 @@ public final class DocRag implements AutoCloseable {
     private final MetadataFields fields;
     private final Instrumentation instrumentation;
     private final ReentrantLock writeLock = new ReentrantLock();
+    /**
+     * Where every write runs: a thread of DocRag's own, which no host ever interrupts. An
+     * interrupt inside I/O closes the file channel in use (Lucene's segment files, H2's store),
+     * which would fail the index writer or the catalog; the host's thread only waits.
+     */
+    private final ExecutorService writeThread = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("docrag-write").daemon().factory());
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private volatile boolean closed; // volatile: isOpen() reads it without the lifecycle lock
+    /** Whether the last query embedding failed, so that a run of degraded searches logs one WARN. */
+    private final java.util.concurrent.atomic.AtomicBoolean queryEmbedFailing = new java.util.concurrent.atomic.AtomicBoolean();
     /** The write sequence number of the last index commit (see "Consistency" in docs/architecture.md); under writeLock. */
     private long seq;
     /** An index commit whose catalog transaction failed: the catalog must be reconciled before the next write; under writeLock. */
@@ -192,13 +226,29 @@ public final class DocRag implements AutoCloseable {
      *                                  is then acknowledged)
      */
     public IngestReport ingest(Path folder, String tenant) {
-        return instrumentation.request(DocRagListener.Operation.INGEST, null, () -> ingestNow(folder, tenant));
+        return ingest(folder, tenant, progress -> { });
     }
 
-    private IngestReport ingestNow(Path folder, String tenant) {
+    /**
+     * {@link #ingest(Path, String)}, reporting {@link IngestProgress} to {@code progress} on the
+     * calling thread about every quarter second, for progress bars and logs.
+     *
+     * <p>Interrupting the calling thread stops the run early and cleanly: what was written
+     * before is committed (each document whole, at its new version), the documents not reached
+     * keep their previous version, files that disappeared are still removed, and the report says
+     * {@link IngestReport#stopped()}. The call returns within about one embedder call (a few
+     * seconds) with the thread's interrupt flag set again. Only the calling thread is interrupted;
+     * the index's own threads never are (an interrupt inside Lucene's I/O would close its files).
+     */
+    public IngestReport ingest(Path folder, String tenant, Consumer<IngestProgress> progress) {
+        Objects.requireNonNull(progress, "progress");
+        return instrumentation.request(DocRagListener.Operation.INGEST, null, () -> ingestNow(folder, tenant, progress));
+    }
+
+    private IngestReport ingestNow(Path folder, String tenant, Consumer<IngestProgress> progress) {
         Objects.requireNonNull(folder, "folder");
         DocumentInput.checkTenant(tenant);
-        return write(() -> {
+        return write(call -> {
             long started = System.nanoTime();
             Instant startedAt = Instant.now();
             Listing listing;
@@ -209,9 +259,12 @@ public final class DocRag implements AutoCloseable {
             }
             Batch batch = new Batch(Catalog.RunKind.INGEST, tenant, rootKey(folder), startedAt);
             for (LoadException e : listing.problems()) {
-                batch.fail(tenant, skipped(new IngestReport.Failure(e.source(), e.problem(), e.getMessage())));
+                batch.fail(-1, tenant, skipped(new IngestReport.Failure(e.source(), e.problem(), e.getMessage())));
             }
-            for (Path file : listing.files()) {
+            List<Path> files = listing.files();
+            call.onWait(() -> progress.accept(batch.progress(files.size(), started)));
+            boolean stopped = pipeline(batch, files.size(), call.stop(), i -> {
+                Path file = files.get(i);
                 String source = file.toString();
                 try {
                     Document doc = loader.load(folder, file);
@@ -225,19 +278,20 @@ public final class DocRag implements AutoCloseable {
                     } catch (IllegalArgumentException e) {
                         throw new DocumentFailure(DocumentProblem.MALFORMED, e.getMessage(), e);
                     }
-                    stage(input, batch);
-                    invalidBytesNotice(doc).ifPresent(batch.notices::add);
+                    invalidBytesNotice(doc).ifPresent(n -> batch.notice(i, n));
+                    return prepare(i, source, input, batch);
                 } catch (LoadException e) {
-                    batch.fail(tenant, skipped(new IngestReport.Failure(source, e.problem(), e.getMessage())));
+                    batch.fail(i, tenant, skipped(new IngestReport.Failure(source, e.problem(), e.getMessage())));
                 } catch (DocumentFailure e) {
-                    batch.fail(tenant, skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
+                    batch.fail(i, tenant, skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
                 }
-            }
+                return null;
+            });
             planRemovals(folder, tenant, listing, batch);
-            IngestReport report = commit(batch, started);
-            LOG.info("Ingested {} into tenant {}: {} added, {} updated, {} unchanged, {} deleted, {} failed, {} chunks in {} ms",
-                    folder, tenant, report.added(), report.updated(), report.unchanged(), report.deleted(), report.failed(),
-                    report.chunks(), report.took().toMillis());
+            IngestReport report = commit(batch, started, stopped);
+            LOG.info("Ingested {} into tenant {}{}: {} added, {} updated, {} unchanged, {} deleted, {} failed, {} chunks in {} ms",
+                    folder, tenant, stopped ? " (stopped early: interrupted)" : "", report.added(), report.updated(),
+                    report.unchanged(), report.deleted(), report.failed(), report.chunks(), report.took().toMillis());
             return report;
         });
     }
@@ -253,6 +307,9 @@ public final class DocRag implements AutoCloseable {
         IngestReport report = upsert(List.of(document));
         if (!report.failures().isEmpty()) {
             throw new DocRagException(report.failures().get(0).message());
+        }
+        if (report.stopped() && report.added() + report.updated() + report.unchanged() == 0) {
+            throw new DocRagException(document.tenant() + "/" + document.id() + " was not written: the thread was interrupted");
         }
         return report;
     }
@@ -274,18 +331,20 @@ public final class DocRag implements AutoCloseable {
 
     private IngestReport upsertNow(List<DocumentInput> documents) {
         List<DocumentInput> docs = List.copyOf(Objects.requireNonNull(documents, "documents"));
-        return write(() -> {
+        return write(call -> {
             long started = System.nanoTime();
             Batch batch = new Batch(Catalog.RunKind.UPSERT, singleTenant(docs), null, Instant.now());
-            for (DocumentInput doc : docs) {
+            boolean stopped = pipeline(batch, docs.size(), call.stop(), i -> {
+                DocumentInput doc = docs.get(i);
                 String source = doc.tenant() + "/" + doc.id();
                 try {
-                    stage(doc, batch);
+                    return prepare(i, source, doc, batch);
                 } catch (DocumentFailure e) {
-                    batch.fail(doc.tenant(), skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
+                    batch.fail(i, doc.tenant(), skipped(new IngestReport.Failure(source, e.problem, source + ": " + e.getMessage())));
+                    return null;
                 }
-            }
-            return commit(batch, started);
+            });
+            return commit(batch, started, stopped);
         });
     }
 
@@ -301,7 +360,7 @@ public final class DocRag implements AutoCloseable {
     private boolean deleteNow(String tenant, String id) {
         DocumentInput.checkTenant(tenant);
         Objects.requireNonNull(id, "id");
-        return write(() -> {
+        return write(call -> {
             boolean existed = index.chunkCount(tenant, id) > 0;
             index.delete(tenant, id);
             long committed = commitIndex();
@@ -328,7 +387,7 @@ public final class DocRag implements AutoCloseable {
         DocumentInput.checkTenant(tenant);
         Objects.requireNonNull(filter, "filter");
         FilterQueries.toQuery(filter, fields); // validate before touching anything
-        return write(() -> {
+        return write(call -> {
             List<ChunkIndex.DocKey> keys = index.documents(tenant, filter);
             for (ChunkIndex.DocKey k : keys) {
                 index.delete(k.tenant(), k.id());
@@ -351,7 +410,7 @@ public final class DocRag implements AutoCloseable {
         if (maxSegments < 1) {
             throw new IllegalArgumentException("maxSegments must be at least 1, got " + maxSegments);
         }
-        write(() -> {
+        write(call -> {
             long started = System.nanoTime();
             index.forceMerge(maxSegments);
             index.commit();
@@ -362,25 +421,96 @@ public final class DocRag implements AutoCloseable {
         });
     }
 
-    /** A write under the write lock; I/O and SQL failures become a {@link DocRagException}. */
+    /**
+     * A write under the write lock, run on {@link #writeThread} while the calling thread waits;
+     * I/O and SQL failures become a {@link DocRagException}. While waiting, the calling thread
+     * runs the call's {@link WriteCall#onWait} hook about every {@link #PROGRESS_MILLIS}. An
+     * interrupt of the calling thread sets the call's {@link WriteCall#stop} flag (actions that
+     * can end early poll it; the others finish) and is set again on the thread when the call
+     * returns; a hook that throws does the same, and its exception is thrown once the action has
+     * ended. The hook runs once more after the action returned.
+     */
     private <T> T write(WriteAction<T> action) {
         lifecycle.readLock().lock();
         writeLock.lock();
+        WriteCall call = new WriteCall(new AtomicBoolean(), new AtomicReference<>(() -> { }));
+        boolean interrupted = false;
+        RuntimeException hookFailure = null;
         try {
             ensureOpen();
+            Future<T> result = writeThread.submit(instrumentation.callInCurrentObservation(() -> writeNow(action, call)));
+            while (true) {
+                try {
+                    T value = result.get(PROGRESS_MILLIS, TimeUnit.MILLISECONDS);
+                    if (hookFailure != null) {
+                        throw hookFailure;
+                    }
+                    call.hook.get().run(); // the last report: everything settled and committed
+                    return value;
+                } catch (TimeoutException e) {
+                    if (hookFailure == null) {
+                        try {
+                            call.hook.get().run();
+                        } catch (RuntimeException failure) {
+                            hookFailure = failure;
+                            call.stop.set(true);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    call.stop.set(true);
+                } catch (ExecutionException e) {
+                    if (hookFailure != null) {
+                        hookFailure.addSuppressed(e.getCause());
+                        throw hookFailure;
+                    }
+                    throw rethrown(e.getCause());
+                }
+            }
+        } finally {
+            writeLock.unlock();
+            lifecycle.readLock().unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The body of {@link #write}, on the write thread. */
+    private <T> T writeNow(WriteAction<T> action, WriteCall call) {
+        try {
             if (catalogBehind) {
                 reconcile();
             }
-            return action.run();
+            return action.run(call);
         } catch (IOException | SQLException | RuntimeException e) {
             discardUncommitted(e);
             if (e instanceof RuntimeException r) {
                 throw r;
             }
             throw new DocRagException("write failed in " + directory + ": " + e.getMessage(), e);
-        } finally {
-            writeLock.unlock();
-            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** What the write thread threw, as thrown to the caller (the same exception, so its type and message stay). */
+    private static RuntimeException rethrown(Throwable cause) {
+        if (cause instanceof RuntimeException r) {
+            return r;
+        }
+        if (cause instanceof Error e) {
+            throw e;
+        }
+        return new DocRagException("write failed: " + cause, cause);
+    }
+
+    /**
+     * One write call as its action sees it: {@code stop} is set when the caller was interrupted;
+     * {@code hook} is what the waiting caller runs periodically (progress reports), replaceable
+     * by the action.
+     */
+    private record WriteCall(AtomicBoolean stop, AtomicReference<Runnable> hook) {
+        void onWait(Runnable r) {
+            hook.set(r);
         }
     }
 
@@ -475,17 +605,30 @@ public final class DocRag implements AutoCloseable {
 
     @FunctionalInterface
     private interface WriteAction<T> {
+        T run(WriteCall call) throws IOException, SQLException;
+    }
+
+    /** A read: on the caller's thread, under the lifecycle's read lock. */
+    @FunctionalInterface
+    private interface ReadAction<T> {
         T run() throws IOException, SQLException;
     }
 
-    /** What one write call has staged in the index but not yet committed. */
+    /**
+     * What one write call has staged in the index but not yet committed. The pipeline's stages
+     * record into it from their threads: the write stage alone touches the counts of written
+     * documents and {@link #written}; failures and notices come from every stage and are kept in
+     * input order ({@code order}: the document's place in the call, -1 for the folder's listing).
+     */
     private static final class Batch {
-        int added;
-        int updated;
-        int unchanged;
-        int chunks;
-        final List<IngestReport.Failure> failures = new ArrayList<>();
-        final List<IngestReport.Notice> notices = new ArrayList<>();
+        final AtomicInteger added = new AtomicInteger();
+        final AtomicInteger updated = new AtomicInteger();
+        final AtomicInteger unchanged = new AtomicInteger();
+        final AtomicInteger chunks = new AtomicInteger();
+        /** Documents of the call that failed (entries of the listing not counted). */
+        final AtomicInteger failedDocuments = new AtomicInteger();
+        private final List<Ordered<IngestReport.Failure>> failures = new ArrayList<>();
+        private final List<Ordered<IngestReport.Notice>> notices = new ArrayList<>();
         final List<Catalog.Entry> written = new ArrayList<>();
         /** The run this batch is recorded as. */
         final Catalog.RunKind kind;
@@ -493,7 +636,7 @@ public final class DocRag implements AutoCloseable {
         /** The ingested folder ({@link #rootKey}); null for upserts. */
         final String root;
         final Instant startedAt;
-        final List<Catalog.DocumentError> errors = new ArrayList<>();
+        private final List<Ordered<Catalog.DocumentError>> errors = new ArrayList<>();
         /** Documents of {@link #root} whose files are gone: deleted at commit. */
         final List<ChunkIndex.DocKey> deleted = new ArrayList<>();
         /** Documents found under {@link #root} that the catalog attributes to another folder or to an upsert. */
@@ -506,14 +649,48 @@ public final class DocRag implements AutoCloseable {
             this.startedAt = startedAt;
         }
 
-        void fail(String failedTenant, IngestReport.Failure failure) {
-            failures.add(failure);
-            errors.add(new Catalog.DocumentError(failedTenant, failure.source(), failure.problem().name(), failure.message()));
+        synchronized void fail(int order, String failedTenant, IngestReport.Failure failure) {
+            if (order >= 0) {
+                failedDocuments.incrementAndGet();
+            }
+            failures.add(new Ordered<>(order, failure));
+            errors.add(new Ordered<>(order, new Catalog.DocumentError(failedTenant, failure.source(), failure.problem().name(),
+                    failure.message())));
         }
 
-        Catalog.Run toRun() {
+        synchronized void notice(int order, IngestReport.Notice notice) {
+            notices.add(new Ordered<>(order, notice));
+        }
+
+        synchronized List<IngestReport.Failure> failures() {
+            return Ordered.values(failures);
+        }
+
+        synchronized List<IngestReport.Notice> notices() {
+            return Ordered.values(notices);
+        }
+
+        synchronized Catalog.Run toRun() {
             List<Catalog.Entry> rows = root == null ? written : written.stream().map(e -> e.withRoot(root)).toList();
-            return new Catalog.Run(kind, tenant, root, startedAt, rows, deleted, claimed, errors, added, updated, unchanged, chunks);
+            return new Catalog.Run(kind, tenant, root, startedAt, rows, deleted, claimed, Ordered.values(errors), added.get(),
+                    updated.get(), unchanged.get(), chunks.get());
+        }
+
+        /** The call's progress so far; read on the calling thread while the stages write the counts. */
+        IngestProgress progress(int files, long startedNanos) {
+            int written = added.get() + updated.get();
+            int skipped = unchanged.get();
+            int failed = failedDocuments.get();
+            return new IngestProgress(files, written + skipped + failed, written, skipped, failed, chunks.get(),
+                    Duration.ofNanos(System.nanoTime() - startedNanos));
+        }
+    }
+
+    /** A value recorded by some stage, with its document's place in the call. */
+    private record Ordered<T>(int order, T value) {
+        /** The values in input order; those of one document in the order they were recorded. */
+        static <T> List<T> values(List<Ordered<T>> recorded) {
+            return recorded.stream().sorted(Comparator.comparingInt(Ordered<T>::order)).map(Ordered::value).toList();
         }
     }
 
@@ -590,8 +767,32 @@ public final class DocRag implements AutoCloseable {
         return failure;
     }
 
-    /** Redacts, chunks, embeds and stages one document in the index, unless unchanged. */
-    private void stage(DocumentInput given, Batch batch) throws DocumentFailure {
+    /**
+     * Runs a write call's documents through {@link IngestPipeline}: {@code prepare} (on the
+     * pipeline's prepare thread) gives the document at an index, or null for one that needs no
+     * write; the embed stage and {@link #writeChanged} (on this thread) do the rest.
+     */
+    private boolean pipeline(Batch batch, int items, AtomicBoolean stop, IntFunction<IngestPipeline.Prepared<Changed>> prepare) {
+        return new IngestPipeline(PIPELINE_BUDGET_CHUNKS, PIPELINE_GROUP_CHUNKS, instrumentation::inCurrentObservation).run(
+                items, prepare,
+                (texts, tokens) -> instrumentation.embedDocuments(embedder, texts, tokens),
+                (changed, vectors) -> writeChanged(changed, vectors, batch),
+                (changed, e) -> batch.fail(changed.order(), changed.doc().tenant(), skipped(new IngestReport.Failure(
+                        changed.source(), DocumentProblem.EMBEDDING, changed.source() + ": embedding failed: " + e.getMessage()))),
+                stop);
+    }
+
+    /** A changed document, redacted, hashed and chunked: what the write stage needs. */
+    private record Changed(int order, String source, DocumentInput doc, String hash, boolean update, List<Chunk> chunks,
+                           List<IngestReport.Notice> notices) {
+    }
+
+    /**
+     * Redacts, hashes and chunks one document; null if its content is unchanged since it was
+     * last written. Runs on the pipeline's prepare thread: it reads the catalog, never writes.
+     */
+    private IngestPipeline.Prepared<Changed> prepare(int order, String source, DocumentInput given, Batch batch)
+            throws DocumentFailure {
         // Redact first: nothing below (hash, chunks, vectors, index, catalog) sees the secrets, and
         // the hash of the redacted content makes enabling redaction rewrite exactly the documents
         // that hold secrets.
@@ -606,51 +807,59 @@ public final class DocRag implements AutoCloseable {
                     + e.getMessage(), e);
         }
         if (known.isPresent() && known.get().equals(hash)) {
-            batch.unchanged++;
-            return;
+            batch.unchanged.incrementAndGet();
+            return null;
         }
-        Map<String, MetadataType> newFields;
         try {
-            newFields = fields.newFieldsOf(doc);
+            fields.newFieldsOf(doc); // fail before embedding; the write stage checks again against fields registered since
         } catch (IllegalArgumentException e) {
             throw new DocumentFailure(DocumentProblem.INDEXING, e.getMessage(), e);
         }
         List<Chunk> chunks = chunker.chunk(doc.toDocument());
-        List<float[]> vectors;
+        // The title and breadcrumb place the chunk; its text alone often does not say what it is about.
+        List<String> texts = chunks.stream().map(c -> chunker.embeddingText(doc.title(), c)).toList();
+        return new IngestPipeline.Prepared<>(new Changed(order, source, doc, hash, known.isPresent(), chunks, redacted.notices()),
+                texts, chunks.stream().mapToLong(Chunk::tokens).sum());
+    }
+
+    /** Stages one embedded document in the index (uncommitted), or records why it could not. */
+    private void writeChanged(Changed c, List<float[]> vectors, Batch batch) {
+        DocumentInput doc = c.doc();
         try {
-            // The title and breadcrumb place the chunk; its text alone often does not say what it is about.
-            vectors = instrumentation.embedDocuments(embedder, chunks.stream().map(c -> chunker.embeddingText(doc.title(), c)).toList(),
-                    chunks.stream().mapToLong(Chunk::tokens).sum());
-        } catch (RuntimeException e) {
-            throw new DocumentFailure(DocumentProblem.EMBEDDING, "embedding failed: " + e.getMessage(), e);
-        }
-        try {
-            // The catalog learns a field's type before any chunk carries it, so that a search can
-            // always interpret what it reads; a field left registered by a failed write is harmless.
-            catalog.addMetadataFields(newFields);
-            fields.register(newFields);
-        } catch (SQLException e) {
-            throw new DocRagException("the catalog failed while registering fields of " + doc.id() + ": " + e.getMessage(), e);
-        }
-        try {
-            index.replace(doc, chunks, vectors, hash, batch.root);
-        } catch (IOException | RuntimeException e) {
-            if (index.tragedy() != null) {
-                // Not this document's fault (a full disk, an I/O error): the writer is closed, so
-                // the whole call fails, and its staged documents are discarded.
-                throw new DocRagException("the index in " + directory + " cannot write " + doc.tenant() + "/" + doc.id()
-                        + ": " + causes(e), e);
+            Map<String, MetadataType> newFields;
+            try {
+                newFields = fields.newFieldsOf(doc);
+            } catch (IllegalArgumentException e) {
+                throw new DocumentFailure(DocumentProblem.INDEXING, e.getMessage(), e);
             }
-            throw new DocumentFailure(DocumentProblem.INDEXING, "the index refused the document: " + e.getMessage(), e);
+            try {
+                // The catalog learns a field's type before any chunk carries it, so that a search can
+                // always interpret what it reads; a field left registered by a failed write is harmless.
+                catalog.addMetadataFields(newFields);
+                fields.register(newFields);
+            } catch (SQLException e) {
+                throw new DocRagException("the catalog failed while registering fields of " + doc.id() + ": " + e.getMessage(), e);
+            }
+            try {
+                index.replace(doc, c.chunks(), vectors, c.hash(), batch.root);
+            } catch (IOException | RuntimeException e) {
+                if (index.tragedy() != null) {
+                    // Not this document's fault (a full disk, an I/O error): the writer is closed, so
+                    // the whole call fails, and its staged documents are discarded.
+                    throw new DocRagException("the index in " + directory + " cannot write " + doc.tenant() + "/" + doc.id()
+                            + ": " + causes(e), e);
+                }
+                throw new DocumentFailure(DocumentProblem.INDEXING, "the index refused the document: " + e.getMessage(), e);
+            }
+        } catch (DocumentFailure e) {
+            batch.fail(c.order(), doc.tenant(), skipped(new IngestReport.Failure(c.source(), e.problem,
+                    c.source() + ": " + e.getMessage())));
+            return;
         }
-        batch.written.add(new Catalog.Entry(doc.tenant(), doc.id(), doc.source(), doc.title(), hash, chunks.size()));
-        batch.chunks += chunks.size();
-        batch.notices.addAll(redacted.notices());
-        if (known.isPresent()) {
-            batch.updated++;
-        } else {
-            batch.added++;
-        }
+        batch.written.add(new Catalog.Entry(doc.tenant(), doc.id(), doc.source(), doc.title(), c.hash(), c.chunks().size()));
+        c.notices().forEach(n -> batch.notice(c.order(), n));
+        batch.chunks.addAndGet(c.chunks().size());
+        (c.update() ? batch.updated : batch.added).incrementAndGet();
     }
 
     /**
@@ -659,7 +868,7 @@ public final class DocRag implements AutoCloseable {
      * The run, its errors and the document rows are one catalog transaction, so a run is recorded
      * as committed exactly when its documents are.
      */
-    private IngestReport commit(Batch batch, long started) {
+    private IngestReport commit(Batch batch, long started, boolean stopped) {
         Catalog.Run run = batch.toRun();
         try {
             for (ChunkIndex.DocKey k : batch.claimed) {
@@ -681,8 +890,8 @@ public final class DocRag implements AutoCloseable {
             }
             throw failure;
         }
-        return new IngestReport(batch.added, batch.updated, batch.unchanged, batch.deleted.size(), batch.chunks,
-                batch.failures, batch.notices, Duration.ofNanos(System.nanoTime() - started));
+        return new IngestReport(batch.added.get(), batch.updated.get(), batch.unchanged.get(), batch.deleted.size(),
+                batch.chunks.get(), batch.failures(), batch.notices(), Duration.ofNanos(System.nanoTime() - started), stopped);
     }
 
     /**
@@ -703,11 +912,24 @@ public final class DocRag implements AutoCloseable {
      *                                  query vector has another dimension than the index's model
      */
     public List<Hit> search(SearchRequest request) {
+        return searchResult(request).hits();
+    }
+
+    /**
+     * {@link #search(SearchRequest)}, saying whether the answer is degraded: a HYBRID search whose
+     * query the embedder could not embed is answered by the keyword retriever alone instead of
+     * failing (see {@link SearchResult}); listeners hear {@link DocRagListener#searchDegraded}.
+     *
+     * @throws EmbedderException        if a VECTOR search's query cannot be embedded: with one
+     *                                  retriever there is nothing to fall back to
+     * @throws IllegalArgumentException as {@link #search(SearchRequest)}
+     */
+    public SearchResult searchResult(SearchRequest request) {
         String mode = request == null ? null : request.mode().name().toLowerCase(java.util.Locale.ROOT);
         return instrumentation.request(DocRagListener.Operation.SEARCH, mode, () -> searchNow(request));
     }
 
-    private List<Hit> searchNow(SearchRequest request) {
+    private SearchResult searchNow(SearchRequest request) {
         Objects.requireNonNull(request, "request");
         lifecycle.readLock().lock();
         try {
@@ -721,15 +943,44 @@ public final class DocRag implements AutoCloseable {
                             + " model " + embedder.model().id() + " has " + embedder.model().dimension());
                 }
                 if (queryVector == null) {
-                    queryVector = instrumentation.embedQuery(embedder, request.text().orElseThrow());
+                    try {
+                        queryVector = instrumentation.embedQuery(embedder, request.text().orElseThrow());
+                        if (queryEmbedFailing.get()) {
+                            queryEmbedFailing.set(false); // read first: concurrent searches need not write a shared line
+                        }
+                    } catch (RuntimeException e) {
+                        return embedFailed(request, e);
+                    }
                 }
             }
-            return index.search(request, queryVector);
+            return SearchResult.complete(index.search(request, queryVector));
         } catch (IOException e) {
             throw new DocRagException("search failed in " + directory + ": " + e.getMessage(), e);
         } finally {
             lifecycle.readLock().unlock();
         }
+    }
+
+    /**
+     * A query that could not be embedded: a HYBRID search goes on with the keyword retriever alone
+     * (the keyword half needs no embedder, and a degraded answer beats none while a provider is
+     * down); a VECTOR search has no other retriever and fails with a typed error. Logged at WARN
+     * once per run of failures, not per search, so that an outage does not flood the log.
+     */
+    private SearchResult embedFailed(SearchRequest request, RuntimeException e) throws IOException {
+        String reason = "the query could not be embedded (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+        if (request.mode() != SearchRequest.Mode.HYBRID) {
+            boolean transientFailure = e instanceof EmbedderException ee && ee.isTransient();
+            throw new EmbedderException("vector search needs the query's embedding, and " + reason, transientFailure, e);
+        }
+        if (queryEmbedFailing.compareAndSet(false, true)) {
+            LOG.warn("Hybrid searches fall back to keyword-only until the embedder works again: {}", reason, e);
+        } else {
+            LOG.debug("Hybrid search degraded to keyword-only: {}", reason);
+        }
+        SearchResult result = SearchResult.degraded(index.search(request.mode(SearchRequest.Mode.KEYWORD), null), reason);
+        instrumentation.searchDegraded();
+        return result;
     }
 
     /** The number of documents in the catalog, all tenants together. */
@@ -828,7 +1079,34 @@ public final class DocRag implements AutoCloseable {
      * @throws IllegalStateException if DocRag is closed
      */
     public IndexSnapshot snapshot() {
-        return write(() -> IndexSnapshot.take(index, catalog, directory));
+        return write(call -> IndexSnapshot.take(index, catalog, directory));
+    }
+
+    /**
+     * Makes this DocRag read-only until {@link #resumeWrites()}: later ingest, upsert and delete
+     * calls fail with {@link WritesPausedException} (a 503 for listeners) before touching anything;
+     * a write already running finishes; searches go on. For incident handlers: a catalog that
+     * cannot record writes, memory too short for an ingest. Pausing again replaces the reason.
+     *
+     * @param reason why, for the exception's message and the log; never a secret
+     */
+    public void pauseWrites(String reason) {
+        Objects.requireNonNull(reason, "reason");
+        if (instrumentation.writeGate().pause(reason)) {
+            LOG.warn("Writes to {} paused: {}", directory, reason);
+        }
+    }
+
+    /** Accepts writes again after {@link #pauseWrites(String)}; no effect if they were not paused. */
+    public void resumeWrites() {
+        if (instrumentation.writeGate().resume()) {
+            LOG.info("Writes to {} resumed", directory);
+        }
+    }
+
+    /** Why writes are paused, or empty when they are accepted. */
+    public Optional<String> writesPaused() {
+        return instrumentation.writeGate().pausedBecause();
     }
 
     /** How new segments store vectors, as Lucene describes the format; for tests and diagnostics. */
@@ -836,7 +1114,7 @@ public final class DocRag implements AutoCloseable {
         return read(index::vectorFormat);
     }
 
-    private <T> T read(WriteAction<T> action) {
+    private <T> T read(ReadAction<T> action) {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
@@ -862,6 +1140,7 @@ public final class DocRag implements AutoCloseable {
                 return;
             }
             closed = true;
+            writeThread.shutdown(); // idle: writes hold the lifecycle's read lock
             closeAll(index, catalog, ownsEmbedder ? embedder : null);
         } finally {
             lifecycle.writeLock().unlock();

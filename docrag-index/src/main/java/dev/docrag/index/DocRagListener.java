@@ -30,7 +30,8 @@ public interface DocRagListener {
      * How a call ended, by whose fault: {@link #CALLER_ERROR} for a bad argument (an
      * {@link IllegalArgumentException}, or a {@link NullPointerException} thrown by an argument
      * check ({@code Objects.requireNonNull}); other NPEs are DocRag's bugs), {@link #REJECTED} when
-     * DocRag was not available to serve it (an {@link IllegalStateException} of a closed DocRag),
+     * DocRag was not available to serve it (an {@link IllegalStateException} of a closed DocRag, or
+     * a {@link WritesPausedException}),
      * {@link #FAILURE} for anything else thrown (DocRag, its embedder or its storage failed). A call
      * that returned is a {@link #SUCCESS} even if single documents of a batch failed; those are in
      * its {@link IngestReport}.
@@ -47,7 +48,7 @@ public interface DocRagListener {
             if (t instanceof IllegalArgumentException || t instanceof NullPointerException npe && argumentCheck(npe)) {
                 return CALLER_ERROR;
             }
-            if (t instanceof IllegalStateException && closed) {
+            if (t instanceof IllegalStateException && closed || t instanceof WritesPausedException) {
                 return REJECTED;
             }
             return FAILURE;
@@ -86,5 +87,13 @@ public interface DocRagListener {
      * @param ok     false if the embedder threw
      */
     default void embedded(EmbedKind kind, int texts, long tokens, Duration took, boolean ok) {
+    }
+
+    /**
+     * A HYBRID search was answered by the keyword retriever alone because its query could not be
+     * embedded (see {@link SearchResult}); called before that search's {@link #requestFinished},
+     * which still reports it as a success.
+     */
+    default void searchDegraded() {
     }
 }

@@ -8,7 +8,9 @@ import java.util.List;
 /**
  * The outcome of one ingest run. Every file found is counted exactly once: added, updated,
  * unchanged, or failed (with its reason); documents whose files are gone are counted as deleted.
- * Documents that failed keep their previous version in the index, if they had one.
+ * Documents that failed keep their previous version in the index, if they had one. A run that
+ * {@link #stopped() stopped} early (its thread was interrupted) counts only the documents it
+ * reached; the others keep their previous version and are looked at again by the next run.
  *
  * @param added     documents new to the index
  * @param updated   documents whose content changed and were re-embedded
@@ -21,12 +23,20 @@ import java.util.List;
  * @param notices   things done to documents that were ingested which their owners should know
  *                  (bytes replaced while decoding, secrets redacted), one entry per document and kind
  * @param took      wall-clock time of the run
+ * @param stopped   whether the run stopped early because its thread was interrupted; what it
+ *                  wrote before is committed all the same
  */
 public record IngestReport(int added, int updated, int unchanged, int deleted, int chunks, List<Failure> failures,
-        List<Notice> notices, Duration took) {
+        List<Notice> notices, Duration took, boolean stopped) {
     public IngestReport {
         failures = List.copyOf(failures);
         notices = List.copyOf(notices);
+    }
+
+    /** A report of a run that went through all its documents. */
+    public IngestReport(int added, int updated, int unchanged, int deleted, int chunks, List<Failure> failures,
+            List<Notice> notices, Duration took) {
+        this(added, updated, unchanged, deleted, chunks, failures, notices, took, false);
     }
 
     /** The number of documents that failed. */

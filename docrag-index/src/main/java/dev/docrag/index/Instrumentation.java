@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -28,6 +29,8 @@ final class Instrumentation {
     private final ObservationRegistry observations;
     private final BooleanSupplier closed;
     private final List<DocRagListener> listeners = new CopyOnWriteArrayList<>();
+    /** Checked at the start of every public call, inside its observation, so that a refused write is counted. */
+    private final WriteGate writeGate = new WriteGate();
 
     /** {@code closed} tells a call rejected by a closed DocRag from one that failed. */
     Instrumentation(ObservationRegistry observations, BooleanSupplier closed) {
@@ -51,7 +54,11 @@ final class Instrumentation {
      * Runs one public call: observation {@code docrag.<operation>} (search calls carry {@code mode}),
      * then {@link DocRagListener#requestFinished}.
      */
-    <T> T request(DocRagListener.Operation operation, String mode, Supplier<T> call) {
+    <T> T request(DocRagListener.Operation operation, String mode, Supplier<T> work) {
+        Supplier<T> call = () -> {
+            writeGate.check(operation);
+            return work.get();
+        };
         if (off()) {
             return call.get();
         }
@@ -83,6 +90,46 @@ final class Instrumentation {
             for (DocRagListener l : listeners) {
                 safely(() -> l.requestFinished(operation, o, took));
             }
+        }
+    }
+
+    /**
+     * Wraps work that another thread does for the current call, so that its observations (the
+     * ingest's embedder calls) have the call's observation as parent there too.
+     */
+    Runnable inCurrentObservation(Runnable work) {
+        Observation parent = off() ? null : observations.getCurrentObservation();
+        if (parent == null) {
+            return work;
+        }
+        return () -> {
+            try (Observation.Scope ignored = parent.openScope()) {
+                work.run();
+            }
+        };
+    }
+
+    /** {@link #inCurrentObservation(Runnable)} for work that returns a value. */
+    <T> Callable<T> callInCurrentObservation(Callable<T> work) {
+        Observation parent = off() ? null : observations.getCurrentObservation();
+        if (parent == null) {
+            return work;
+        }
+        return () -> {
+            try (Observation.Scope ignored = parent.openScope()) {
+                return work.call();
+            }
+        };
+    }
+
+    WriteGate writeGate() {
+        return writeGate;
+    }
+
+    /** Tells listeners that a search was answered degraded (see {@link DocRagListener#searchDegraded}). */
+    void searchDegraded() {
+        for (DocRagListener l : listeners) {
+            safely(l::searchDegraded);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.docrag.ops;
 
+import dev.docrag.core.embed.EmbedderException;
 import dev.docrag.index.DocRag;
 import dev.docrag.index.DocumentInput;
 import dev.docrag.index.IngestReport;
@@ -37,6 +38,7 @@ class DocRagMetricsTest {
             "docrag_embedding_duration_seconds_sum", "docrag_embedding_duration_seconds_max",
             "docrag_embedding_tokens_total",
             "docrag_ingest_documents_total",
+            "docrag_search_degraded_total",
             "docrag_backup_last_success_seconds", "docrag_backup_last_verification_seconds",
             "docrag_backup_last_duration_seconds", "docrag_backup_last_size_bytes",
             "docrag_backup_verification_failed",
@@ -55,6 +57,7 @@ class DocRagMetricsTest {
         assertThat(e.value("docrag_requests_total", Map.of("operation", "search", "status", "200"))).isEqualTo(3);
         assertThat(e.value("docrag_requests_total", Map.of("operation", "search", "status", "400"))).isEqualTo(1);
         assertThat(e.value("docrag_requests_total", Map.of("operation", "search", "status", "500"))).isZero();
+        assertThat(e.value("docrag_search_degraded_total", Map.of())).as("exists at 0 from binding on").isZero();
         assertThat(e.value("docrag_requests_total", Map.of("operation", "ingest", "status", "200"))).isEqualTo(2);
         assertThat(e.value("docrag_requests_total", Map.of("operation", "upsert", "status", "200"))).isEqualTo(1);
         assertThat(e.value("docrag_requests_total", Map.of("operation", "delete", "status", "200"))).isEqualTo(1);
@@ -117,9 +120,10 @@ class DocRagMetricsTest {
             metrics.bindTo(registry);
             metrics.bindTo(registry); // ignored: would count twice
             embedder.broken = true;
-            // an IllegalStateException from a broken embedder is a failure (500), not a closed DocRag (503)
+            // a broken embedder fails a vector search (500), unlike a closed DocRag (503); the typed
+            // EmbedderException carries the embedder's IllegalStateException
             assertThatThrownBy(() -> rag.search(SearchRequest.vector("logs").tenant("acme").k(1)))
-                    .isInstanceOf(IllegalStateException.class);
+                    .isInstanceOf(EmbedderException.class).hasCauseInstanceOf(IllegalStateException.class);
             IngestReport report = rag.upsert(List.of(DocumentInput.builder("acme", "a").title("A").text("some text").build()));
             assertThat(report.failed()).isEqualTo(1);
             embedder.broken = false;

@@ -62,6 +62,7 @@ public final class DocRagCli implements java.util.concurrent.Callable<Integer> {
         cli.out = out;
         cli.err = err;
         CommandLine cl = new CommandLine(cli);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

@@ -7,8 +7,10 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.docrag.index.DocRag;
 import dev.docrag.index.DocumentInput;
-import dev.docrag.index.Hit;
+import dev.docrag.core.embed.EmbedderException;
 import dev.docrag.index.IngestReport;
+import dev.docrag.index.SearchResult;
+import dev.docrag.index.WritesPausedException;
 import dev.docrag.ops.health.HealthRegistry;
 import dev.docrag.ops.health.HealthReport;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -194,8 +196,8 @@ public final class DocRagServer implements AutoCloseable {
                 JsonNode body = body(ex);
                 JsonApi.Search s = JsonApi.search(body, caller.writer() ? null : caller.tenant());
                 long t0 = System.nanoTime();
-                List<Hit> hits = timed(() -> rag.search(s.request()));
-                sendJson(ex, 200, JsonApi.hits(hits, s.tenant(), s.request().mode().name().toLowerCase(Locale.ROOT),
+                SearchResult result = timed(() -> rag.searchResult(s.request()));
+                sendJson(ex, 200, JsonApi.hits(result, s.tenant(), s.request().mode().name().toLowerCase(Locale.ROOT),
                         (System.nanoTime() - t0) / 1_000_000));
             }
             case "/v1/documents" -> {
@@ -313,6 +315,15 @@ public final class DocRagServer implements AutoCloseable {
             }
             if (c instanceof IllegalStateException && !rag.isOpen()) {
                 throw new ApiError(503, "unavailable", "the index is closed");
+            }
+            if (c instanceof EmbedderException) {
+                // a vector search without its embedder; the provider's message stays in the log
+                log.warn("Search failed: {}", c.getMessage());
+                throw new ApiError(503, "embedder_unavailable", "the embedding model is unavailable; keyword and hybrid"
+                        + " search still work");
+            }
+            if (c instanceof WritesPausedException) {
+                throw new ApiError(503, "read_only", "writes are paused; searches still work");
             }
             if (c instanceof RuntimeException r) {
                 throw r;

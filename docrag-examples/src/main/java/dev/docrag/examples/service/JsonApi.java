@@ -7,6 +7,7 @@ import dev.docrag.index.DocRagStats;
 import dev.docrag.index.DocumentInput;
 import dev.docrag.index.Filter;
 import dev.docrag.index.Hit;
+import dev.docrag.index.SearchResult;
 import dev.docrag.index.IngestReport;
 import dev.docrag.index.SearchRequest;
 
@@ -216,6 +217,20 @@ final class JsonApi {
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(where + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * A search's JSON; a degraded answer (hybrid answered keyword-only) also carries
+     * {@code "degraded": true} and a fixed notice — the embedder's own message may name internal
+     * hosts, so it goes to the log, not to clients.
+     */
+    static Map<String, Object> hits(SearchResult result, String tenant, String mode, long tookMs) {
+        Map<String, Object> out = hits(result.hits(), tenant, mode, tookMs);
+        if (result.degraded()) {
+            out.put("degraded", true);
+            out.put("notice", "keyword-only results: the embedding model is unavailable");
+        }
+        return out;
     }
 
     static Map<String, Object> hits(List<Hit> hits, String tenant, String mode, long tookMs) {

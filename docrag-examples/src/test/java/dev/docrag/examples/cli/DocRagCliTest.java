@@ -30,9 +30,12 @@ class DocRagCliTest {
     @Test
     void indexThenSearchAndStatsThroughTheEnvironmentsIndexDir(@TempDir Path dir) throws Exception {
         Map<String, String> env = Map.of("DOCRAG_INDEX_DIR", dir.resolve("idx").toString());
-        Run index = run(env, "index", SAMPLES.toString());
+        Run index = run(env, "index", SAMPLES.toString(), "--progress", "log", "--progress-every", "0");
         assertThat(index.code()).as(index.err()).isZero();
         assertThat(index.out()).contains("8 added, 0 updated, 0 unchanged, 0 deleted, 0 failed");
+        // Not on a terminal: plain progress lines, the last with every file settled.
+        assertThat(index.err().lines().filter(l -> l.startsWith("indexing: ")).toList()).isNotEmpty()
+                .last().asString().contains("8/8 files (100%)").contains("files/s").contains("chunks/s");
         assertThat(Files.isDirectory(dir.resolve("idx"))).isTrue();
 
         Run search = run(env, "search", "how do I rotate the logs?", "-k", "2");

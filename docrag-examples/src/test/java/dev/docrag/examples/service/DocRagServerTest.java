@@ -2,6 +2,9 @@ package dev.docrag.examples.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.docrag.core.embed.Embedder;
+import dev.docrag.core.embed.EmbedderException;
+import dev.docrag.core.embed.ModelInfo;
 import dev.docrag.index.DocRag;
 import dev.docrag.index.DocumentInput;
 import dev.docrag.ops.health.HealthChecks;
@@ -22,6 +25,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -195,6 +199,74 @@ class DocRagServerTest {
         assertError(put("/v1/documents", WRITE, "{\"documents\": [{\"id\": \"a\"}]}"), 400, "exactly one of 'text' and 'markdown'");
         assertError(get("/v1/nothing"), 404, "no route");
         assertError(get("/v1/search"), 405, "POST");
+    }
+
+    /** Delegates to the shared MiniLM embedder, except that query embeddings fail while {@code failing}. */
+    static final class FlakyEmbedder implements Embedder {
+        volatile boolean failing;
+
+        public ModelInfo model() {
+            return rag.embedder().model();
+        }
+
+        public List<float[]> embedDocuments(List<String> texts) {
+            return rag.embedder().embedDocuments(texts);
+        }
+
+        public float[] embedQuery(String text) {
+            if (failing) {
+                throw EmbedderException.transientFailure("provider at http://10.0.0.7/embed answered 503", null);
+            }
+            return rag.embedder().embedQuery(text);
+        }
+
+        public int countTokens(String text) {
+            return rag.embedder().countTokens(text);
+        }
+
+        public boolean splitsAtWhiteSpace() {
+            return rag.embedder().splitsAtWhiteSpace();
+        }
+
+        public int[] tokenSpans(String text) {
+            return rag.embedder().tokenSpans(text);
+        }
+
+        public void close() {
+        }
+    }
+
+    @Test
+    void searchSaysDegradedWhenTheEmbedderIsDownAndVectorSearchIs503(@TempDir Path own) throws Exception {
+        FlakyEmbedder embedder = new FlakyEmbedder();
+        try (DocRag flaky = DocRag.builder().directory(own).embedder(embedder).build()) {
+            flaky.upsert(DocumentInput.builder("default", "logs").title("Logs")
+                    .text("Rotate the logs every night with logrotate.").build());
+            try (DocRagServer s = DocRagServer.start(flaky, HealthChecks.standard(flaky), prometheus, config().build())) {
+                String q = "{\"query\": \"rotate the logs\", \"mode\": \"hybrid\"}";
+                JsonNode healthy = json.readTree(postTo(s, READ_DEFAULT, q).body());
+                assertThat(healthy.has("degraded")).isFalse();
+
+                embedder.failing = true;
+                HttpResponse<String> r = postTo(s, READ_DEFAULT, q);
+                assertThat(r.statusCode()).isEqualTo(200);
+                JsonNode degraded = json.readTree(r.body());
+                assertThat(degraded.get("degraded").asBoolean()).isTrue();
+                assertThat(degraded.get("hits").get(0).get("id").asText()).isEqualTo("logs");
+                assertThat(r.body()).as("the provider's address stays in the log").doesNotContain("10.0.0.7");
+
+                HttpResponse<String> vector = postTo(s, READ_DEFAULT, q.replace("hybrid", "vector"));
+                assertThat(vector.statusCode()).isEqualTo(503);
+                assertThat(json.readTree(vector.body()).get("error").asText()).isEqualTo("embedder_unavailable");
+                assertThat(vector.body()).doesNotContain("10.0.0.7");
+            }
+        }
+    }
+
+    private static HttpResponse<String> postTo(DocRagServer s, String key, String body) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/v1/search"))
+                .header("Authorization", "Bearer " + key).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

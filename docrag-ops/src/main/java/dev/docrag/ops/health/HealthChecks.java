@@ -33,9 +33,13 @@ import java.util.stream.Collectors;
  * <p>The standard registry: liveness = {@code deadlocks} (the JVM only); readiness = {@code index},
  * {@code catalog}, {@code embedder}, {@code disk}, {@code heap}. A backup check joins when a host
  * has a backup manager: {@code HealthChecks.builder(rag).readiness("backup",
- * HealthChecks.backup(status, Duration.ofHours(26))).build()}. Only {@code index}, {@code catalog}
- * and {@code embedder} can be DOWN; disk (until nearly full), heap and backup report DEGRADED,
- * since those instances can still answer searches.
+ * HealthChecks.backup(status, Duration.ofHours(26))).build()}. Only {@code index} and
+ * {@code catalog} can be DOWN (and {@code embedder}, for vectors of the wrong dimension); an
+ * embedder that fails or whose breaker is open, disk (until nearly full), heap and backup report
+ * DEGRADED, since those instances can still answer searches (hybrid ones keyword-only).
+ *
+ * <p>When DocRag's embedder is a {@link CircuitBreakerState} (docrag-ops'
+ * {@code ResilientEmbedder} is), the standard embedder check reads its breaker.
  */
 public final class HealthChecks {
     /** The text the embedder check embeds: short, so the check stays cheap. */
@@ -56,7 +60,8 @@ public final class HealthChecks {
                 .liveness("deadlocks", deadlocks())
                 .readiness("index", index(rag))
                 .readiness("catalog", catalog(rag, Duration.ofSeconds(2)), Duration.ofSeconds(3))
-                .readiness("embedder", embedder(rag, null), Duration.ofSeconds(5))
+                .readiness("embedder", embedder(rag, rag.embedder() instanceof CircuitBreakerState c ? c : null),
+                        Duration.ofSeconds(5))
                 .readiness("disk", diskSpace(rag.directory(), 0.10, 0.02))
                 .readiness("heap", heap(0.10));
     }
@@ -107,16 +112,29 @@ public final class HealthChecks {
     /**
      * Embeds a short text and checks the vector's dimension. With a circuit breaker that is open or
      * half-open the check does not call the embedder (that would bypass the breaker) and reports
-     * DEGRADED: keyword search still works while vector search waits for the breaker.
+     * DEGRADED: keyword search still works while vector search waits for the breaker ({@code circuit}
+     * is {@code FORCED_OPEN} when it was opened deliberately, e.g. by an incident handler). An embedder
+     * that throws is DEGRADED too, with its {@code error}: hybrid searches then answer keyword-only
+     * (see {@code DocRag.searchResult}), so the instance still serves. Only vectors of the wrong
+     * dimension are DOWN: every vector search would be wrong.
      *
      * @param circuit the embedder's breaker, or null when there is none
      */
     public static HealthCheck embedder(DocRag rag, CircuitBreakerState circuit) {
         return () -> {
             if (circuit != null && circuit.state() != CircuitBreakerState.State.CLOSED) {
-                return HealthResult.of(HealthStatus.DEGRADED, Map.of("circuit", circuit.state().name()));
+                return HealthResult.of(HealthStatus.DEGRADED,
+                        Map.of("circuit", circuit.isForcedOpen() ? "FORCED_OPEN" : circuit.state().name()));
             }
-            float[] v = rag.embedder().embedQuery(PROBE_TEXT);
+            float[] v;
+            try {
+                v = rag.embedder().embedQuery(PROBE_TEXT);
+            } catch (RuntimeException e) {
+                HealthResult r = HealthResult.of(HealthStatus.DEGRADED,
+                        Map.of("error", e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName(),
+                                "search", "keyword-only"));
+                return circuit != null ? r.with("circuit", circuit.state().name()) : r;
+            }
             int dimension = rag.model().dimension();
             if (v.length != dimension) {
                 return HealthResult.down("the embedder returned " + v.length + " dimensions, expected " + dimension);
@@ -154,8 +172,17 @@ public final class HealthChecks {
      * mean the instance cannot serve.
      */
     public static HealthCheck heap(double degradedBelow) {
+        return heap(degradedBelow, () -> ManagementFactory.getMemoryMXBean().getHeapMemoryUsage());
+    }
+
+    /**
+     * {@link #heap(double)} over another reading of heap usage: a host's own (a container's
+     * memory), or a test's simulated pressure.
+     */
+    public static HealthCheck heap(double degradedBelow, java.util.function.Supplier<MemoryUsage> reading) {
+        Objects.requireNonNull(reading, "reading");
         return () -> {
-            MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+            MemoryUsage heap = reading.get();
             long max = heap.getMax() > 0 ? heap.getMax() : heap.getCommitted();
             double free = 1 - (double) heap.getUsed() / max;
             return HealthResult.of(free < degradedBelow ? HealthStatus.DEGRADED : HealthStatus.UP,

@@ -47,6 +47,8 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@code docrag.embedding.duration} timer, tags {@code kind} (query, documents) and
  *       {@code outcome} (success, failure); {@code docrag.embedding.tokens} counter (documents'
  *       tokens as the chunker counted them)</li>
+ *   <li>{@code docrag.search.degraded} counter: hybrid searches answered keyword-only because the
+ *       query could not be embedded [{@code docrag_search_degraded_total}]</li>
  *   <li>{@code docrag.ingest.documents} counter, tags {@code operation} (ingest, upsert) and
  *       {@code outcome} (added, updated, unchanged, deleted, failed)</li>
  *   <li>with {@link #withBackups}: {@code docrag.backup.last.success} and
@@ -221,6 +223,7 @@ public final class DocRagMetrics implements MeterBinder, AutoCloseable {
         private final Map<String, Counter> documents = new ConcurrentHashMap<>();
         private final Map<String, Timer> embeddings = new ConcurrentHashMap<>();
         private final Counter tokens;
+        private final Counter degraded;
         private final StatsCache stats;
 
         Recorder(MeterRegistry registry, StatsCache stats) {
@@ -256,6 +259,14 @@ public final class DocRagMetrics implements MeterBinder, AutoCloseable {
             }
             tokens = Counter.builder("docrag.embedding.tokens").description("tokens of document chunks embedded")
                     .baseUnit("tokens").register(registry);
+            degraded = Counter.builder("docrag.search.degraded")
+                    .description("hybrid searches answered keyword-only because the query could not be embedded")
+                    .register(registry);
+        }
+
+        @Override
+        public void searchDegraded() {
+            degraded.increment();
         }
 
         @Override

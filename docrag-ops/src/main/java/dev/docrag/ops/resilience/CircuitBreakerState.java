@@ -27,4 +27,14 @@ public interface CircuitBreakerState {
     String name();
 
     State state();
+
+    /**
+     * Whether the breaker was opened deliberately (by an operator or an incident handler) rather
+     * than by failures: then nothing can be learnt about the guarded dependency until it is
+     * released, and health reports {@code circuit=FORCED_OPEN}. False unless an implementation
+     * knows better.
+     */
+    default boolean isForcedOpen() {
+        return false;
+    }
 }

@@ -1,0 +1,324 @@
+package dev.docrag.index;
+
+import dev.docrag.core.DocRagException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
+import java.util.function.UnaryOperator;
+
+/**
+ * One write call's documents, moved through three stages that overlap: <em>prepare</em> (load,
+ * redact, hash, skip if unchanged, chunk; its own thread), <em>embed</em> (its own thread) and
+ * <em>write</em> (into the index, on the calling thread: DocRag's write thread).
+ * Embedding is nearly all of an ingest's work; the other stages run while the embedder works, so
+ * that they add little to the call's time (see {@code benchmarks/run ingest}).
+ *
+ * <p>Guarantees:
+ * <ul>
+ *   <li><b>Bounded memory.</b> A document holds permits for its chunks (at most the whole budget)
+ *       from the moment it is prepared until it is written or has failed, so at most
+ *       {@code budgetChunks} chunks (or one document bigger than that) are in flight between the
+ *       stages whatever the corpus' size.</li>
+ *   <li><b>Order.</b> Documents are written in input order: a document given twice ends at its
+ *       last version, as if the stages ran one after the other.</li>
+ *   <li><b>Batching across documents.</b> The embed stage gives the embedder the chunks of
+ *       several documents at once (at least {@code groupChunks} when that many are ready; it never
+ *       waits for more while the embedder could work), which lets it sort texts by length and pad
+ *       less than a call per document would. When a call fails, each of its documents is embedded
+ *       again on its own, so that a failure is attributed to the document that causes it and the
+ *       others proceed.</li>
+ *   <li><b>Failure.</b> A stage that throws (a catalog or index failure, not a document's fault)
+ *       stops the others; {@link #run} rethrows it on the calling thread once both helper threads
+ *       have ended, so nothing of the call keeps running after it returns.</li>
+ *   <li><b>Stopping.</b> The caller's stop flag ends the run early, whole documents only.</li>
+ * </ul>
+ */
+final class IngestPipeline {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestPipeline.class);
+    /** Marks the end of a stage's output. */
+    private static final Object END = new Object();
+    /** How often a waiting stage looks whether it should stop. */
+    private static final long WAKE_MILLIS = 50;
+
+    /**
+     * A document ready to embed: what the write stage needs, the texts that stand for its chunks,
+     * and the chunks' own token count (for the embedder's observation).
+     */
+    record Prepared<D>(D document, List<String> texts, long tokens) {
+        Prepared {
+            Objects.requireNonNull(document, "document");
+            texts = List.copyOf(texts);
+        }
+    }
+
+    /** Embeds texts that stand for chunks of {@code tokens} tokens. */
+    @FunctionalInterface
+    interface Embedding {
+        List<float[]> embed(List<String> texts, long tokens);
+    }
+
+    /** Writes one embedded document into the index (or records why it could not). */
+    @FunctionalInterface
+    interface Writer<D> {
+        void write(D document, List<float[]> vectors);
+    }
+
+    /** Records a document whose embedding failed on its own. */
+    @FunctionalInterface
+    interface EmbeddingFailure<D> {
+        void failed(D document, RuntimeException cause);
+    }
+
+    private final int budgetChunks;
+    private final int groupChunks;
+    private final UnaryOperator<Runnable> context;
+
+    /**
+     * @param budgetChunks chunks allowed in flight between the stages
+     * @param groupChunks  chunks the embed stage gathers into one call when that many are ready
+     * @param context      wraps each helper thread's work, so that it runs in the caller's context
+     *                     (its observation), as it did when every stage ran on the caller's thread
+     */
+    IngestPipeline(int budgetChunks, int groupChunks, UnaryOperator<Runnable> context) {
+        if (budgetChunks < 1 || groupChunks < 1) {
+            throw new IllegalArgumentException("budget and group must be positive: " + budgetChunks + ", " + groupChunks);
+        }
+        this.budgetChunks = budgetChunks;
+        this.groupChunks = groupChunks;
+        this.context = Objects.requireNonNull(context, "context");
+    }
+
+    /**
+     * Runs {@code items} documents through the stages: {@code prepare.apply(i)} for i in
+     * {@code 0..items-1}, in order, on the prepare thread (null: nothing to embed, e.g. unchanged
+     * or failed, which the preparer records itself); {@code embed} on the embed thread;
+     * {@code writer} on the calling thread. Returns when every document has been written or has
+     * failed, or soon after {@code stop} was set: then nothing more is prepared or written, the
+     * document being written is finished (each is written whole), and the stages end within one
+     * embedder call. No stage is ever interrupted: an interrupt inside Lucene's or a file's I/O
+     * would close the channel it was using.
+     *
+     * @return whether the run stopped before every document was settled
+     * @throws RuntimeException what a stage threw; the call's other documents are then not all
+     *                          written, and the caller must discard what was staged
+     */
+    <D> boolean run(int items, IntFunction<Prepared<D>> prepare, Embedding embed, Writer<D> writer,
+                    EmbeddingFailure<D> embeddingFailed, AtomicBoolean stop) {
+        Semaphore budget = new Semaphore(budgetChunks);
+        BlockingQueue<Object> prepared = new LinkedBlockingQueue<>();
+        BlockingQueue<Object> embedded = new LinkedBlockingQueue<>();
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        // The stages stop on the caller's request or on a failure; the caller's flag is its own.
+        AtomicBoolean halt = new AtomicBoolean();
+
+        // Set by a stage that leaves work undone (stopped or halted): the run did not settle every document.
+        AtomicBoolean cut = new AtomicBoolean();
+
+        Thread preparer = Thread.ofPlatform().name("docrag-ingest-prepare").daemon().unstarted(context.apply(() -> {
+            try {
+                for (int i = 0; i < items; i++) {
+                    if (halted(stop, halt)) {
+                        cut.set(true);
+                        return;
+                    }
+                    Prepared<D> p = prepare.apply(i);
+                    if (p == null) {
+                        continue;
+                    }
+                    while (!budget.tryAcquire(permits(p), WAKE_MILLIS, TimeUnit.MILLISECONDS)) {
+                        if (halted(stop, halt)) {
+                            cut.set(true);
+                            return;
+                        }
+                    }
+                    prepared.add(p);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // not expected: no one interrupts the stages
+            } catch (RuntimeException | Error e) {
+                fail(failure, halt, e);
+            } finally {
+                prepared.add(END);
+            }
+        }));
+        Thread embedder = Thread.ofPlatform().name("docrag-ingest-embed").daemon().unstarted(context.apply(() -> {
+            try {
+                if (!embedStage(prepared, embedded, budget, embed, embeddingFailed, stop, halt)) {
+                    cut.set(true);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException | Error e) {
+                fail(failure, halt, e);
+            } finally {
+                embedded.add(END);
+            }
+        }));
+        preparer.start();
+        embedder.start();
+        try {
+            while (true) {
+                if (halted(stop, halt)) {
+                    cut.set(true);
+                    break;
+                }
+                Object next = embedded.poll(WAKE_MILLIS, TimeUnit.MILLISECONDS);
+                if (next == END) {
+                    break;
+                }
+                if (next == null) {
+                    continue;
+                }
+                @SuppressWarnings("unchecked")
+                Done<D> done = (Done<D>) next;
+                try {
+                    writer.write(done.prepared().document(), done.vectors());
+                } finally {
+                    budget.release(permits(done.prepared()));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail(failure, halt, new DocRagException("the ingest's write stage was interrupted", e));
+        } catch (RuntimeException | Error e) {
+            fail(failure, halt, e);
+        } finally {
+            halt.set(true); // ends the other stages if the writer stopped first; harmless after END
+            joinQuietly(embedder);
+            joinQuietly(preparer);
+        }
+        RuntimeException e = failure.get();
+        if (e != null) {
+            throw e;
+        }
+        return cut.get();
+    }
+
+    private static boolean halted(AtomicBoolean stop, AtomicBoolean halt) {
+        return stop.get() || halt.get();
+    }
+
+    private record Done<D>(Prepared<D> prepared, List<float[]> vectors) {
+    }
+
+    /** @return true if it ended with every prepared document embedded or failed; false if stopped first */
+    private <D> boolean embedStage(BlockingQueue<Object> in, BlockingQueue<Object> out, Semaphore budget,
+                                Embedding embed, EmbeddingFailure<D> embeddingFailed,
+                                AtomicBoolean stop, AtomicBoolean halt) throws InterruptedException {
+        List<Prepared<D>> group = new ArrayList<>();
+        int chunks = 0;
+        boolean ended = false;
+        while (!ended && !halted(stop, halt)) {
+            // Wait only when there is nothing to embed; otherwise take what is ready, up to a group.
+            Object next = group.isEmpty() ? in.poll(WAKE_MILLIS, TimeUnit.MILLISECONDS) : in.poll();
+            if (next == END) {
+                ended = true;
+            } else if (next == null && group.isEmpty()) {
+                continue;
+            } else if (next != null) {
+                @SuppressWarnings("unchecked")
+                Prepared<D> p = (Prepared<D>) next;
+                group.add(p);
+                chunks += p.texts().size();
+                if (chunks < groupChunks) {
+                    continue;
+                }
+            }
+            if (!group.isEmpty()) {
+                embedGroup(group, out, budget, embed, embeddingFailed);
+                group = new ArrayList<>();
+                chunks = 0;
+            }
+        }
+        return ended;
+    }
+
+    private <D> void embedGroup(List<Prepared<D>> group, BlockingQueue<Object> out, Semaphore budget,
+                                Embedding embed, EmbeddingFailure<D> embeddingFailed) {
+        List<String> texts = new ArrayList<>();
+        long tokens = 0;
+        for (Prepared<D> p : group) {
+            texts.addAll(p.texts());
+            tokens += p.tokens();
+        }
+        List<float[]> vectors;
+        try {
+            vectors = embed.embed(texts, tokens);
+            checkCount(vectors, texts.size());
+        } catch (RuntimeException e) {
+            if (group.size() == 1) {
+                failed(group.get(0), e, budget, embeddingFailed);
+                return;
+            }
+            LOG.info("Embedding {} chunks of {} documents failed ({}); embedding each document on its own", texts.size(),
+                    group.size(), e.getMessage());
+            for (Prepared<D> p : group) {
+                try {
+                    List<float[]> own = embed.embed(p.texts(), p.tokens());
+                    checkCount(own, p.texts().size());
+                    out.add(new Done<>(p, own));
+                } catch (RuntimeException single) {
+                    failed(p, single, budget, embeddingFailed);
+                }
+            }
+            return;
+        }
+        int at = 0;
+        for (Prepared<D> p : group) {
+            int n = p.texts().size();
+            out.add(new Done<>(p, List.copyOf(vectors.subList(at, at + n))));
+            at += n;
+        }
+    }
+
+    private <D> void failed(Prepared<D> p, RuntimeException e, Semaphore budget, EmbeddingFailure<D> embeddingFailed) {
+        try {
+            embeddingFailed.failed(p.document(), e);
+        } finally {
+            budget.release(permits(p));
+        }
+    }
+
+    private static void checkCount(List<float[]> vectors, int texts) {
+        if (vectors.size() != texts) {
+            throw new IllegalStateException("the embedder returned " + vectors.size() + " vectors for " + texts + " texts");
+        }
+    }
+
+    private int permits(Prepared<?> p) {
+        return Math.max(1, Math.min(budgetChunks, p.texts().size()));
+    }
+
+    private static void fail(AtomicReference<RuntimeException> failure, AtomicBoolean halt, Throwable e) {
+        RuntimeException r = e instanceof RuntimeException re ? re : new DocRagException("ingest stage failed: " + e, e);
+        if (!failure.compareAndSet(null, r) && failure.get() != r) {
+            failure.get().addSuppressed(e);
+        }
+        halt.set(true);
+    }
+
+    private static void joinQuietly(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the stages must end before the caller's lock is released
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
