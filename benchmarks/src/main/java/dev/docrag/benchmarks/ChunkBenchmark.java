@@ -57,10 +57,7 @@ public final class ChunkBenchmark {
         }
 
         List<Path> all = PythonDocs.pages(docs);
-        List<Path> pages = new ArrayList<>();
-        for (int i = 0; i < all.size(); i += stride) {
-            pages.add(all.get(i));
-        }
+        List<Path> pages = PythonDocs.everyNth(all, stride);
         FileLoader loader = FileLoader.standard();
         try (OnnxEmbedder embedder = OnnxEmbedder.allMiniLmL6V2()) {
             Chunker chunker = Chunker.forEmbedder(embedder);

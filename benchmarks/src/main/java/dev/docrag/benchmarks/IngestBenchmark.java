@@ -68,10 +68,7 @@ public final class IngestBenchmark {
             }
         }
         List<Path> all = PythonDocs.pages(docs);
-        List<Path> pages = new ArrayList<>();
-        for (int i = 0; i < all.size(); i += stride) {
-            pages.add(all.get(i));
-        }
+        List<Path> pages = PythonDocs.everyNth(all, stride);
         List<Round> done = new ArrayList<>();
         try (OnnxEmbedder embedder = OnnxEmbedder.allMiniLmL6V2()) {
             // The chunker DocRag builds by default (a context budget of 1/8 of the window), given

@@ -38,6 +38,15 @@ final class PythonDocs {
         return pages;
     }
 
+    /** Every {@code stride}-th page (a quick run need not go through the whole documentation). */
+    static List<Path> everyNth(List<Path> pages, int stride) {
+        List<Path> out = new ArrayList<>();
+        for (int i = 0; i < pages.size(); i += stride) {
+            out.add(pages.get(i));
+        }
+        return out;
+    }
+
     /** Chunks of every page, cut by {@code chunker}; pages that fail to load are skipped. */
     static List<Chunk> chunks(Path root, Chunker chunker) throws IOException {
         return chunks(root, chunker, 1);

@@ -17,8 +17,9 @@ import java.util.Objects;
  *
  * <p>Configuration comes from flags, then the environment: {@code DOCRAG_INDEX_DIR} (default
  * {@code data/docrag}), {@code DOCRAG_DB_URL} / {@code DOCRAG_DB_USER} / {@code DOCRAG_DB_PASSWORD}
- * (a PostgreSQL catalog instead of the embedded H2 one), {@code LOG_LEVEL} (set by {@link #main}
- * before the first logger exists), and for {@code serve} the keys and {@code DOCRAG_USE_SAMPLE}.
+ * (a PostgreSQL catalog instead of the embedded H2 one), {@code LOG_LEVEL} and {@code LOG_FORMAT}
+ * ({@code text} or {@code json}; read by logback.xml), and for {@code serve} the keys and
+ * {@code DOCRAG_USE_SAMPLE}.
  * The environment is passed in rather than read from {@link System#getenv()} so tests can set it.
  */
 @Command(name = "docrag", mixinStandardHelpOptions = true, version = "docrag 0.1.0-SNAPSHOT",
@@ -29,6 +30,10 @@ public final class DocRagCli implements java.util.concurrent.Callable<Integer> {
     static final int OK = 0;
     static final int FAILURE = 1;
     static final int USAGE = 2;
+    /** The appenders of logback.xml that {@code LOG_FORMAT} may name. */
+    static final java.util.List<String> LOG_FORMATS = java.util.List.of("text", "json");
+    /** The levels {@code LOG_LEVEL} may name. */
+    static final java.util.List<String> LOG_LEVELS = java.util.List.of("error", "warn", "info", "debug", "trace");
 
     final Map<String, String> env;
     PrintWriter out;
@@ -47,12 +52,21 @@ public final class DocRagCli implements java.util.concurrent.Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        String level = System.getenv("LOG_LEVEL");
-        if (level != null && !level.isBlank()) {
-            // slf4j-simple reads these once, when the first logger is created: nothing has logged yet.
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level.strip().toLowerCase());
-            System.setProperty("org.slf4j.simpleLogger.log.dev.docrag", level.strip().toLowerCase());
+        String format = System.getenv("LOG_FORMAT");
+        if (format != null && !format.isBlank() && !LOG_FORMATS.contains(format)) {
+            // logback would quietly drop every log line for an appender it does not know.
+            System.err.println("docrag: LOG_FORMAT must be one of " + LOG_FORMATS + ", got '" + format + "'");
+            System.exit(USAGE);
         }
+        String level = System.getenv("LOG_LEVEL");
+        if (level != null && !level.isBlank() && !LOG_LEVELS.contains(level.strip().toLowerCase(java.util.Locale.ROOT))) {
+            // logback would fall back to DEBUG for a level it cannot read.
+            System.err.println("docrag: LOG_LEVEL must be one of " + LOG_LEVELS + ", got '" + level + "'");
+            System.exit(USAGE);
+        }
+        // java.util.logging (Lucene's) through SLF4J, in the chosen format.
+        org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+        org.slf4j.bridge.SLF4JBridgeHandler.install();
         System.exit(run(args, System.getenv(), new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
