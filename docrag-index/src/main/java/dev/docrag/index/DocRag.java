@@ -263,7 +263,7 @@ public final class DocRag implements AutoCloseable {
             }
             List<Path> files = listing.files();
             call.onWait(() -> progress.accept(batch.progress(files.size(), started)));
-            boolean stopped = pipeline(batch, files.size(), call.stop(), i -> {
+            IngestPipeline.Outcome outcome = pipeline(batch, files.size(), call.stop(), i -> {
                 Path file = files.get(i);
                 String source = file.toString();
                 try {
@@ -288,10 +288,13 @@ public final class DocRag implements AutoCloseable {
                 return null;
             });
             planRemovals(folder, tenant, listing, batch);
+            boolean stopped = outcome.stopped();
             IngestReport report = commit(batch, started, stopped);
-            LOG.info("Ingested {} into tenant {}{}: {} added, {} updated, {} unchanged, {} deleted, {} failed, {} chunks in {} ms",
+            LOG.info("Ingested {} into tenant {}{}: {} added, {} updated, {} unchanged, {} deleted, {} failed, {} chunks in {} ms"
+                            + " (stages busy: prepare {} ms, embed {} ms, write {} ms)",
                     folder, tenant, stopped ? " (stopped early: interrupted)" : "", report.added(), report.updated(),
-                    report.unchanged(), report.deleted(), report.failed(), report.chunks(), report.took().toMillis());
+                    report.unchanged(), report.deleted(), report.failed(), report.chunks(), report.took().toMillis(),
+                    outcome.prepareBusy().toMillis(), outcome.embedBusy().toMillis(), outcome.writeBusy().toMillis());
             return report;
         });
     }
@@ -334,7 +337,7 @@ public final class DocRag implements AutoCloseable {
         return write(call -> {
             long started = System.nanoTime();
             Batch batch = new Batch(Catalog.RunKind.UPSERT, singleTenant(docs), null, Instant.now());
-            boolean stopped = pipeline(batch, docs.size(), call.stop(), i -> {
+            IngestPipeline.Outcome outcome = pipeline(batch, docs.size(), call.stop(), i -> {
                 DocumentInput doc = docs.get(i);
                 String source = doc.tenant() + "/" + doc.id();
                 try {
@@ -344,7 +347,7 @@ public final class DocRag implements AutoCloseable {
                     return null;
                 }
             });
-            return commit(batch, started, stopped);
+            return commit(batch, started, outcome.stopped());
         });
     }
 
@@ -772,7 +775,7 @@ public final class DocRag implements AutoCloseable {
      * pipeline's prepare thread) gives the document at an index, or null for one that needs no
      * write; the embed stage and {@link #writeChanged} (on this thread) do the rest.
      */
-    private boolean pipeline(Batch batch, int items, AtomicBoolean stop, IntFunction<IngestPipeline.Prepared<Changed>> prepare) {
+    private IngestPipeline.Outcome pipeline(Batch batch, int items, AtomicBoolean stop, IntFunction<IngestPipeline.Prepared<Changed>> prepare) {
         return new IngestPipeline(PIPELINE_BUDGET_CHUNKS, PIPELINE_GROUP_CHUNKS, instrumentation::inCurrentObservation).run(
                 items, prepare,
                 (texts, tokens) -> instrumentation.embedDocuments(embedder, texts, tokens),

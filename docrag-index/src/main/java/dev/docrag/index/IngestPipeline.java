@@ -4,6 +4,7 @@ import dev.docrag.core.DocRagException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -12,6 +13,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
@@ -79,6 +81,14 @@ final class IngestPipeline {
         void failed(D document, RuntimeException cause);
     }
 
+    /**
+     * How a run ended, and how long each stage was busy (not waiting): where an ingest's time goes.
+     *
+     * @param stopped whether the run stopped before every document was settled
+     */
+    record Outcome(boolean stopped, Duration prepareBusy, Duration embedBusy, Duration writeBusy) {
+    }
+
     private final int budgetChunks;
     private final int groupChunks;
     private final UnaryOperator<Runnable> context;
@@ -108,11 +118,11 @@ final class IngestPipeline {
      * embedder call. No stage is ever interrupted: an interrupt inside Lucene's or a file's I/O
      * would close the channel it was using.
      *
-     * @return whether the run stopped before every document was settled
+     * @return whether the run stopped before every document was settled, and the stages' busy times
      * @throws RuntimeException what a stage threw; the call's other documents are then not all
      *                          written, and the caller must discard what was staged
      */
-    <D> boolean run(int items, IntFunction<Prepared<D>> prepare, Embedding embed, Writer<D> writer,
+    <D> Outcome run(int items, IntFunction<Prepared<D>> prepare, Embedding embed, Writer<D> writer,
                     EmbeddingFailure<D> embeddingFailed, AtomicBoolean stop) {
         Semaphore budget = new Semaphore(budgetChunks);
         BlockingQueue<Object> prepared = new LinkedBlockingQueue<>();
@@ -123,6 +133,9 @@ final class IngestPipeline {
 
         // Set by a stage that leaves work undone (stopped or halted): the run did not settle every document.
         AtomicBoolean cut = new AtomicBoolean();
+        AtomicLong prepareNanos = new AtomicLong();
+        AtomicLong embedNanos = new AtomicLong();
+        long writeNanos = 0;
 
         Thread preparer = Thread.ofPlatform().name("docrag-ingest-prepare").daemon().unstarted(context.apply(() -> {
             try {
@@ -131,7 +144,9 @@ final class IngestPipeline {
                         cut.set(true);
                         return;
                     }
+                    long t0 = System.nanoTime();
                     Prepared<D> p = prepare.apply(i);
+                    prepareNanos.addAndGet(System.nanoTime() - t0);
                     if (p == null) {
                         continue;
                     }
@@ -153,7 +168,7 @@ final class IngestPipeline {
         }));
         Thread embedder = Thread.ofPlatform().name("docrag-ingest-embed").daemon().unstarted(context.apply(() -> {
             try {
-                if (!embedStage(prepared, embedded, budget, embed, embeddingFailed, stop, halt)) {
+                if (!embedStage(prepared, embedded, budget, timed(embed, embedNanos), embeddingFailed, stop, halt)) {
                     cut.set(true);
                 }
             } catch (InterruptedException e) {
@@ -181,9 +196,11 @@ final class IngestPipeline {
                 }
                 @SuppressWarnings("unchecked")
                 Done<D> done = (Done<D>) next;
+                long t0 = System.nanoTime();
                 try {
                     writer.write(done.prepared().document(), done.vectors());
                 } finally {
+                    writeNanos += System.nanoTime() - t0;
                     budget.release(permits(done.prepared()));
                 }
             }
@@ -201,7 +218,19 @@ final class IngestPipeline {
         if (e != null) {
             throw e;
         }
-        return cut.get();
+        return new Outcome(cut.get(), Duration.ofNanos(prepareNanos.get()), Duration.ofNanos(embedNanos.get()),
+                Duration.ofNanos(writeNanos));
+    }
+
+    private static Embedding timed(Embedding embed, AtomicLong nanos) {
+        return (texts, tokens) -> {
+            long t0 = System.nanoTime();
+            try {
+                return embed.embed(texts, tokens);
+            } finally {
+                nanos.addAndGet(System.nanoTime() - t0);
+            }
+        };
     }
 
     private static boolean halted(AtomicBoolean stop, AtomicBoolean halt) {

@@ -71,7 +71,7 @@ class IngestPipelineTest {
     void embedsSeveralDocumentsPerCallAndHandsEachItsOwnVectorsInOrder() {
         List<Integer> callSizes = Collections.synchronizedList(new ArrayList<>());
         List<Integer> written = new ArrayList<>();
-        new IngestPipeline(1000, 64, SAME_CONTEXT).run(100, d -> d % 10 == 3 ? null : doc(d, 1 + d % 7), (texts, tokens) -> {
+        IngestPipeline.Outcome outcome = new IngestPipeline(1000, 64, SAME_CONTEXT).run(100, d -> d % 10 == 3 ? null : doc(d, 1 + d % 7), (texts, tokens) -> {
             callSizes.add(texts.size());
             sleep(5); // a slow embedder: the prepare stage runs ahead, so groups fill up
             return vectors(texts);
@@ -89,6 +89,9 @@ class IngestPipelineTest {
                 .isEqualTo(IntStream.range(0, 100).filter(d -> d % 10 != 3).map(d -> 1 + d % 7).sum());
         assertThat(callSizes.size()).as("calls for 90 documents: %s", callSizes).isLessThan(20);
         assertThat(callSizes.get(callSizes.size() / 2)).isGreaterThanOrEqualTo(64);
+        // Busy times: the embed stage slept 5 ms per call; the writer did next to nothing.
+        assertThat(outcome.embedBusy().toMillis()).isGreaterThanOrEqualTo(5L * callSizes.size());
+        assertThat(outcome.stopped()).isFalse();
     }
 
     @Test
@@ -196,7 +199,7 @@ class IngestPipelineTest {
                 stop.set(true);
             }
         }, (d, e) -> {
-        }, stop);
+        }, stop).stopped();
         assertThat(stopped).isTrue();
         assertThat(written).containsExactly(0, 1, 2, 3, 4);
         assertThat(stageInterrupts.get()).isZero();
@@ -207,9 +210,9 @@ class IngestPipelineTest {
     void aRunThatSettlesEveryDocumentDidNotStop() {
         AtomicBoolean stop = new AtomicBoolean();
         assertThat(new IngestPipeline(20, 5, SAME_CONTEXT).run(0, d -> doc(d, 1), (texts, tokens) -> vectors(texts),
-                (d, v) -> { }, (d, e) -> { }, stop)).isFalse();
+                (d, v) -> { }, (d, e) -> { }, stop).stopped()).isFalse();
         assertThat(new IngestPipeline(20, 5, SAME_CONTEXT).run(30, d -> d % 2 == 0 ? null : doc(d, 1),
-                (texts, tokens) -> vectors(texts), (d, v) -> { }, (d, e) -> { }, stop)).isFalse();
+                (texts, tokens) -> vectors(texts), (d, v) -> { }, (d, e) -> { }, stop).stopped()).isFalse();
     }
 
     private static void assertNoStageThreadLeft() {
