@@ -1,5 +1,7 @@
 package dev.docrag.ops.backup;
 
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -183,25 +185,37 @@ public final class S3Target implements BackupTarget {
         T run() throws IOException;
     }
 
+    /**
+     * Runs one S3 request under resilience4j's retry (the same library as the embedder's and the
+     * webhook's): only {@link #retryable} failures are retried, up to {@code attempts} tries, each
+     * wait drawn uniformly below an exponentially growing cap (full jitter, so that many clients
+     * failing together do not retry together).
+     */
     private <T> T retrying(String what, Call<T> call) throws IOException {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return call.run();
-            } catch (SdkException e) {
-                if (!retryable(e) || attempt >= attempts) {
-                    throw e;
-                }
-                long cap = Math.min(maxBackoff.toMillis(), backoff.toMillis() << Math.min(attempt - 1, 20));
-                long sleep = ThreadLocalRandom.current().nextLong(cap + 1); // full jitter
-                LOG.warn("{} failed (attempt {} of {}), retrying in {} ms: {}", what, attempt, attempts, sleep, e.getMessage());
-                try {
-                    Thread.sleep(sleep);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while retrying " + what, ie);
-                }
+        Retry retry = Retry.of(what, RetryConfig.custom()
+                .maxAttempts(attempts)
+                .intervalBiFunction((attempt, outcome) -> fullJitter(attempt))
+                .retryOnException(e -> e instanceof SdkException s && retryable(s))
+                .build());
+        retry.getEventPublisher().onRetry(event -> LOG.warn("{} failed (attempt {} of {}), retrying in {} ms: {}", what,
+                event.getNumberOfRetryAttempts(), attempts, event.getWaitInterval().toMillis(),
+                event.getLastThrowable() == null ? "" : event.getLastThrowable().getMessage()));
+        try {
+            return Retry.decorateCallable(retry, call::run).call();
+        } catch (IOException | RuntimeException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new IOException("interrupted while retrying " + what, e);
             }
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(what + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /** The wait before retry {@code attempt} (1 = the first retry): uniform in [0, min(max, backoff * 2^(attempt-1))]. */
+    private long fullJitter(int attempt) {
+        long cap = Math.min(maxBackoff.toMillis(), backoff.toMillis() << Math.min(attempt - 1, 20));
+        return ThreadLocalRandom.current().nextLong(cap + 1);
     }
 
     private static boolean retryable(SdkException e) {
