@@ -19,7 +19,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * what it wrote committed, whole documents only, and the next run does the rest.
  */
 class StoppedIngestTest {
-    private static final int FILES = 60;
+    /**
+     * Enough chunks (about 1,800) that the run is still embedding when the interrupt arrives, however
+     * fast the machine: the stop comes at the next progress tick, and the run ends within one call.
+     */
+    private static final int FILES = 300;
 
     /** The test embedder, slowed down so that the run is still going when it is interrupted. */
     private static final class SlowEmbedder implements Embedder {
@@ -64,7 +68,7 @@ class StoppedIngestTest {
                         .append(" talks about topic ").append((f * 7 + p) % 13).append(" at some length, with enough words to fill")
                         .append(" a chunk of the small test model on its own.\n\n");
             }
-            Files.writeString(folder.resolve(String.format("page-%02d.md", f)), md);
+            Files.writeString(folder.resolve(String.format("page-%03d.md", f)), md);
         }
         return folder;
     }
@@ -107,7 +111,7 @@ class StoppedIngestTest {
             assertThat(whole.added()).isEqualTo(FILES);
             assertThat(first.chunks() + second.chunks()).isEqualTo(whole.chunks());
             for (int f = 0; f < FILES; f++) {
-                String id = String.format("page-%02d.md", f);
+                String id = String.format("page-%03d.md", f);
                 assertThat(rag.chunkCount(DocRag.DEFAULT_TENANT, id)).as(id)
                         .isEqualTo(reference.chunkCount(DocRag.DEFAULT_TENANT, id)).isPositive();
             }
