@@ -48,6 +48,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -117,15 +118,17 @@ public final class DocRag implements AutoCloseable {
     /** The window is divided by this for the context line's budget: 32 of MiniLM's 256 tokens. */
     static final int CONTEXT_SHARE = 8;
     /**
-     * Chunks in flight between an ingest's stages (about 6 MB of text and vectors with MiniLM):
-     * enough for the prepare stage to stay several embedder calls ahead.
+     * Chunks in flight between an ingest's stages (about 12 MB of text and vectors with MiniLM):
+     * room for the prepare stage to fill the next group while one is embedded.
      */
-    static final int PIPELINE_BUDGET_CHUNKS = 1024;
+    static final int PIPELINE_BUDGET_CHUNKS = 2048;
     /**
-     * Chunks per embedder call when that many are ready: the ONNX embedder sorts a call's texts by
-     * length before batching them, so that a larger call pads less.
+     * Chunks the embed stage sorts by length together when that many are ready: the more texts
+     * are sorted together, the less padding each model batch carries.
      */
-    static final int PIPELINE_GROUP_CHUNKS = 256;
+    static final int PIPELINE_GROUP_CHUNKS = 1024;
+    /** Chunks per embedder call within a group: how long a stop (Ctrl-C) may wait, a few seconds. */
+    static final int PIPELINE_SLICE_CHUNKS = 256;
     /** How often an ingest reports {@link IngestProgress}. */
     static final long PROGRESS_MILLIS = 250;
     /**
@@ -628,6 +631,8 @@ public final class DocRag implements AutoCloseable {
         final AtomicInteger updated = new AtomicInteger();
         final AtomicInteger unchanged = new AtomicInteger();
         final AtomicInteger chunks = new AtomicInteger();
+        /** Chunks the embed stage has embedded, for {@link IngestProgress#embedded()}. */
+        final AtomicLong embedded = new AtomicLong();
         /** Documents of the call that failed (entries of the listing not counted). */
         final AtomicInteger failedDocuments = new AtomicInteger();
         private final List<Ordered<IngestReport.Failure>> failures = new ArrayList<>();
@@ -684,7 +689,7 @@ public final class DocRag implements AutoCloseable {
             int written = added.get() + updated.get();
             int skipped = unchanged.get();
             int failed = failedDocuments.get();
-            return new IngestProgress(files, written + skipped + failed, written, skipped, failed, chunks.get(),
+            return new IngestProgress(files, written + skipped + failed, written, skipped, failed, chunks.get(), embedded.get(),
                     Duration.ofNanos(System.nanoTime() - startedNanos));
         }
     }
@@ -776,9 +781,14 @@ public final class DocRag implements AutoCloseable {
      * write; the embed stage and {@link #writeChanged} (on this thread) do the rest.
      */
     private IngestPipeline.Outcome pipeline(Batch batch, int items, AtomicBoolean stop, IntFunction<IngestPipeline.Prepared<Changed>> prepare) {
-        return new IngestPipeline(PIPELINE_BUDGET_CHUNKS, PIPELINE_GROUP_CHUNKS, instrumentation::inCurrentObservation).run(
+        return new IngestPipeline(PIPELINE_BUDGET_CHUNKS, PIPELINE_GROUP_CHUNKS, PIPELINE_SLICE_CHUNKS,
+                instrumentation::inCurrentObservation).run(
                 items, prepare,
-                (texts, tokens) -> instrumentation.embedDocuments(embedder, texts, tokens),
+                (texts, tokens) -> {
+                    List<float[]> vectors = instrumentation.embedDocuments(embedder, texts, tokens);
+                    batch.embedded.addAndGet(texts.size());
+                    return vectors;
+                },
                 (changed, vectors) -> writeChanged(changed, vectors, batch),
                 (changed, e) -> batch.fail(changed.order(), changed.doc().tenant(), skipped(new IngestReport.Failure(
                         changed.source(), DocumentProblem.EMBEDDING, changed.source() + ": embedding failed: " + e.getMessage()))),

@@ -15,7 +15,10 @@ import java.time.Duration;
  * @param unchanged documents skipped because their content is unchanged
  * @param failed    documents that failed
  * @param chunks    chunks of the written documents
+ * @param embedded  chunks embedded so far, written or not yet: the embed stage works on groups of
+ *                  about a thousand chunks from many documents, which are written only once the
+ *                  whole group is embedded, so this count moves while {@code done} waits for a group
  * @param elapsed   time since the call started
  */
-public record IngestProgress(int files, int done, int written, int unchanged, int failed, long chunks, Duration elapsed) {
+public record IngestProgress(int files, int done, int written, int unchanged, int failed, long chunks, long embedded, Duration elapsed) {
 }

@@ -39,7 +39,7 @@ class IngestPipelineTest {
         AtomicInteger inFlight = new AtomicInteger();
         AtomicInteger maxInFlight = new AtomicInteger();
         List<Integer> written = Collections.synchronizedList(new ArrayList<>());
-        new IngestPipeline(budget, 20, SAME_CONTEXT).run(200, d -> {
+        new IngestPipeline(budget, 20, 20, SAME_CONTEXT).run(200, d -> {
             maxInFlight.accumulateAndGet(inFlight.addAndGet(10), Math::max);
             return doc(d, 10);
         }, (texts, tokens) -> vectors(texts), (d, v) -> {
@@ -57,7 +57,7 @@ class IngestPipelineTest {
     @Test
     void aDocumentBiggerThanTheBudgetStillPassesAlone() {
         List<Integer> written = new ArrayList<>();
-        new IngestPipeline(8, 4, SAME_CONTEXT).run(3, d -> doc(d, d == 1 ? 100 : 3), (texts, tokens) -> vectors(texts),
+        new IngestPipeline(8, 4, 4, SAME_CONTEXT).run(3, d -> doc(d, d == 1 ? 100 : 3), (texts, tokens) -> vectors(texts),
                 (d, v) -> {
                     assertThat(v).hasSize(d == 1 ? 100 : 3);
                     written.add(d);
@@ -68,27 +68,36 @@ class IngestPipelineTest {
     }
 
     @Test
-    void embedsSeveralDocumentsPerCallAndHandsEachItsOwnVectorsInOrder() {
+    void embedsSeveralDocumentsTogetherInSlicesSortedByLengthAndHandsEachItsOwnVectorsInOrder() {
         List<Integer> callSizes = Collections.synchronizedList(new ArrayList<>());
+        List<Boolean> callsSorted = Collections.synchronizedList(new ArrayList<>());
         List<Integer> written = new ArrayList<>();
-        IngestPipeline.Outcome outcome = new IngestPipeline(1000, 64, SAME_CONTEXT).run(100, d -> d % 10 == 3 ? null : doc(d, 1 + d % 7), (texts, tokens) -> {
-            callSizes.add(texts.size());
-            sleep(5); // a slow embedder: the prepare stage runs ahead, so groups fill up
-            return vectors(texts);
-        }, (d, v) -> {
-            assertThat(v).hasSize(1 + d % 7);
-            for (int i = 0; i < v.size(); i++) {
-                assertThat(v.get(i)).containsExactly(d, i);
-            }
-            written.add(d);
-        }, (d, e) -> {
-            throw new AssertionError(e);
-        }, new AtomicBoolean());
+        IngestPipeline.Outcome outcome = new IngestPipeline(1000, 64, 16, SAME_CONTEXT).run(100,
+                d -> d % 10 == 3 ? null : doc(d, 1 + d % 7), (texts, tokens) -> {
+                    callSizes.add(texts.size());
+                    boolean sorted = true;
+                    for (int i = 1; i < texts.size(); i++) {
+                        sorted &= texts.get(i - 1).length() <= texts.get(i).length();
+                    }
+                    callsSorted.add(sorted);
+                    sleep(5); // a slow embedder: the prepare stage runs ahead, so groups fill up
+                    return vectors(texts);
+                }, (d, v) -> {
+                    assertThat(v).hasSize(1 + d % 7);
+                    for (int i = 0; i < v.size(); i++) {
+                        assertThat(v.get(i)).containsExactly(d, i);
+                    }
+                    written.add(d);
+                }, (d, e) -> {
+                    throw new AssertionError(e);
+                }, new AtomicBoolean());
         assertThat(written).containsExactlyElementsOf(IntStream.range(0, 100).filter(d -> d % 10 != 3).boxed().toList());
         assertThat(callSizes.stream().mapToInt(Integer::intValue).sum())
                 .isEqualTo(IntStream.range(0, 100).filter(d -> d % 10 != 3).map(d -> 1 + d % 7).sum());
-        assertThat(callSizes.size()).as("calls for 90 documents: %s", callSizes).isLessThan(20);
-        assertThat(callSizes.get(callSizes.size() / 2)).isGreaterThanOrEqualTo(64);
+        assertThat(callSizes).allMatch(n -> n <= 16);
+        assertThat(callSizes.stream().filter(n -> n == 16).count()).as("calls: %s", callSizes)
+                .isGreaterThan(callSizes.size() / 2);
+        assertThat(callsSorted).as("each call's texts are alike in length (sorted)").allMatch(b -> b);
         // Busy times: the embed stage slept 5 ms per call; the writer did next to nothing.
         assertThat(outcome.embedBusy().toMillis()).isGreaterThanOrEqualTo(5L * callSizes.size());
         assertThat(outcome.stopped()).isFalse();
@@ -98,7 +107,7 @@ class IngestPipelineTest {
     void aFailingCallIsRetriedPerDocumentAndOnlyTheCulpritFails() {
         List<Integer> written = new ArrayList<>();
         List<Integer> failed = Collections.synchronizedList(new ArrayList<>());
-        new IngestPipeline(1000, 50, SAME_CONTEXT).run(40, d -> doc(d, 5), (texts, tokens) -> {
+        new IngestPipeline(1000, 50, 50, SAME_CONTEXT).run(40, d -> doc(d, 5), (texts, tokens) -> {
             if (texts.contains("17:2")) {
                 throw new IllegalStateException("cannot embed 17:2");
             }
@@ -116,7 +125,7 @@ class IngestPipelineTest {
     void anEmbedderReturningTooFewVectorsFailsTheDocumentNotTheCall() {
         List<Integer> written = new ArrayList<>();
         List<Integer> failed = new ArrayList<>();
-        new IngestPipeline(1000, 1, SAME_CONTEXT).run(3, d -> doc(d, 2),
+        new IngestPipeline(1000, 1, 2, SAME_CONTEXT).run(3, d -> doc(d, 2),
                 (texts, tokens) -> texts.contains("1:0") ? List.of(new float[2]) : vectors(texts),
                 (d, v) -> written.add(d), (d, e) -> {
                     assertThat(e).hasMessageContaining("1 vectors for 2 texts");
@@ -130,7 +139,7 @@ class IngestPipelineTest {
     void aWriterFailureStopsTheOtherStagesAndIsRethrown() {
         AtomicInteger prepared = new AtomicInteger();
         RuntimeException disk = new IllegalStateException("no space left on device");
-        assertThatThrownBy(() -> new IngestPipeline(20, 5, SAME_CONTEXT).run(10_000, d -> {
+        assertThatThrownBy(() -> new IngestPipeline(20, 5, 5, SAME_CONTEXT).run(10_000, d -> {
             prepared.incrementAndGet();
             return doc(d, 5);
         }, (texts, tokens) -> vectors(texts), (d, v) -> {
@@ -147,7 +156,7 @@ class IngestPipelineTest {
     void aPrepareFailureIsRethrownAfterTheDocumentsBeforeItWereWritten() {
         List<Integer> written = Collections.synchronizedList(new ArrayList<>());
         RuntimeException catalogDown = new IllegalStateException("catalog unreachable");
-        assertThatThrownBy(() -> new IngestPipeline(100, 10, SAME_CONTEXT).run(50, d -> {
+        assertThatThrownBy(() -> new IngestPipeline(100, 10, 10, SAME_CONTEXT).run(50, d -> {
             if (d == 30) {
                 throw catalogDown;
             }
@@ -171,7 +180,7 @@ class IngestPipelineTest {
                 context.remove();
             }
         };
-        new IngestPipeline(10, 5, carry).run(3, d -> {
+        new IngestPipeline(10, 5, 5, carry).run(3, d -> {
             seen.add("prepare:" + context.get());
             return doc(d, 1);
         }, (texts, tokens) -> {
@@ -188,7 +197,7 @@ class IngestPipelineTest {
         AtomicBoolean stop = new AtomicBoolean();
         List<Integer> written = new ArrayList<>();
         AtomicInteger stageInterrupts = new AtomicInteger();
-        boolean stopped = new IngestPipeline(20, 5, SAME_CONTEXT).run(10_000, d -> doc(d, 2), (texts, tokens) -> {
+        boolean stopped = new IngestPipeline(20, 5, 5, SAME_CONTEXT).run(10_000, d -> doc(d, 2), (texts, tokens) -> {
             sleep(2);
             stageInterrupts.addAndGet(Thread.currentThread().isInterrupted() ? 1 : 0);
             return vectors(texts);
@@ -209,9 +218,9 @@ class IngestPipelineTest {
     @Test
     void aRunThatSettlesEveryDocumentDidNotStop() {
         AtomicBoolean stop = new AtomicBoolean();
-        assertThat(new IngestPipeline(20, 5, SAME_CONTEXT).run(0, d -> doc(d, 1), (texts, tokens) -> vectors(texts),
+        assertThat(new IngestPipeline(20, 5, 5, SAME_CONTEXT).run(0, d -> doc(d, 1), (texts, tokens) -> vectors(texts),
                 (d, v) -> { }, (d, e) -> { }, stop).stopped()).isFalse();
-        assertThat(new IngestPipeline(20, 5, SAME_CONTEXT).run(30, d -> d % 2 == 0 ? null : doc(d, 1),
+        assertThat(new IngestPipeline(20, 5, 5, SAME_CONTEXT).run(30, d -> d % 2 == 0 ? null : doc(d, 1),
                 (texts, tokens) -> vectors(texts), (d, v) -> { }, (d, e) -> { }, stop).stopped()).isFalse();
     }
 

@@ -96,6 +96,7 @@ class StoppedIngestTest {
         for (int i = 1; i < seen.size(); i++) {
             assertThat(seen.get(i).done()).isGreaterThanOrEqualTo(seen.get(i - 1).done());
             assertThat(seen.get(i).written()).isGreaterThanOrEqualTo(seen.get(i - 1).written());
+            assertThat(seen.get(i).embedded()).isGreaterThanOrEqualTo(seen.get(i - 1).embedded());
         }
 
         // Reopened (what a restarted CLI does): the rest is written, the first part skipped as unchanged.
@@ -132,6 +133,7 @@ class StoppedIngestTest {
             assertThat(last.written()).isEqualTo(FILES);
             assertThat(last.failed()).isEqualTo(1);
             assertThat(last.chunks()).isEqualTo(report.chunks());
+            assertThat(last.embedded()).as("every chunk written was embedded once").isEqualTo(report.chunks());
 
             seen.clear();
             rag.ingest(folder, DocRag.DEFAULT_TENANT, seen::add);

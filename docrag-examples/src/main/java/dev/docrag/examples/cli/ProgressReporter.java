@@ -78,11 +78,12 @@ final class ProgressReporter implements Consumer<IngestProgress> {
     String line(IngestProgress p) {
         double seconds = Math.max(1e-3, p.elapsed().toNanos() / 1e9);
         double filesPerS = p.done() / seconds;
-        double chunksPerS = p.chunks() / seconds;
+        // Embedded, not written: chunks are written a group of documents at a time, embedded steadily.
+        double chunksPerS = p.embedded() / seconds;
         int pct = p.files() == 0 ? 100 : (int) (100L * p.done() / p.files());
         String eta = p.done() == 0 || p.done() >= p.files() ? "--" : duration((p.files() - p.done()) / filesPerS);
-        String counts = String.format(Locale.ROOT, "%d/%d files (%d%%), %d chunks, %.1f files/s, %.1f chunks/s, ETA %s",
-                p.done(), p.files(), pct, p.chunks(), filesPerS, chunksPerS, eta);
+        String counts = String.format(Locale.ROOT, "%d/%d files (%d%%), %d chunks embedded, %.1f files/s, %.1f chunks/s, ETA %s",
+                p.done(), p.files(), pct, p.embedded(), filesPerS, chunksPerS, eta);
         if (!bar) {
             return "indexing: " + counts;
         }
