@@ -35,16 +35,18 @@ class SecretScanTest {
     static final Path ALLOWLIST = ROOT.resolve("docrag-examples/deploy/secret-scan-allowlist.txt");
     static final long MAX_BYTES = 4L << 20;
 
-    record Finding(String file, int line, String kind) {
+    record Finding(String file, int line, String kind, String text) {
         @Override
         public String toString() {
             return file + ":" + line + ": " + kind;
         }
     }
 
-    record Allowed(PathMatcher glob, String pattern, String kind) {
+    /** An allow-list entry: files (a glob), kinds, and optionally a text the flagged line must contain. */
+    record Allowed(PathMatcher glob, String pattern, Set<String> kinds, String lineMustContain) {
         boolean covers(Finding f) {
-            return glob.matches(Path.of(f.file())) && kind.equals(f.kind());
+            return glob.matches(Path.of(f.file())) && kinds.contains(f.kind())
+                    && (lineMustContain == null || f.text().contains(lineMustContain));
         }
     }
 
@@ -62,7 +64,7 @@ class SecretScanTest {
         assertThat(unexplained).as("secrets in tracked files (remove them, or, for a deliberate fake in a test"
                 + " fixture, add 'GLOB KIND reason' to %s)", ROOT.relativize(ALLOWLIST)).isEmpty();
         List<String> stale = allowed.stream().filter(a -> findings.stream().noneMatch(a::covers))
-                .map(a -> a.pattern() + " " + a.kind()).toList();
+                .map(a -> a.pattern() + " " + a.kinds()).toList();
         assertThat(stale).as("allow-list entries that match nothing any more: delete them").isEmpty();
     }
 
@@ -115,26 +117,30 @@ class SecretScanTest {
     static List<Finding> scanText(String file, String text) {
         Redactor redactor = Redactor.standard();
         List<Finding> out = new ArrayList<>();
-        Set<String> kindsOnLines = new HashSet<>();
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
             RedactedText r = redactor.redact(lines[i]);
             for (Map.Entry<SecretRule, Integer> e : r.counts().entrySet()) {
                 if (e.getValue() > 0) {
-                    out.add(new Finding(file, i + 1, e.getKey().kind()));
-                    kindsOnLines.add(e.getKey().kind());
+                    out.add(new Finding(file, i + 1, e.getKey().kind(), lines[i]));
                 }
             }
         }
-        RedactedText whole = redactor.redact(text);
+        // The whole text, with what the lines showed already redacted: what is left spans lines.
+        String[] lineRedacted = new String[lines.length];
+        for (int i = 0; i < lines.length; i++) {
+            lineRedacted[i] = redactor.redact(lines[i]).text();
+        }
+        RedactedText whole = redactor.redact(String.join("\n", lineRedacted));
+        lines = lineRedacted;
         for (Map.Entry<SecretRule, Integer> e : whole.counts().entrySet()) {
-            if (e.getValue() > 0 && !kindsOnLines.contains(e.getKey().kind())) {
+            if (e.getValue() > 0) {
                 String[] redacted = whole.text().split("\n", -1);
                 int line = 0;
                 while (line < Math.min(lines.length, redacted.length) && lines[line].equals(redacted[line])) {
                     line++;
                 }
-                out.add(new Finding(file, line + 1, e.getKey().kind()));
+                out.add(new Finding(file, line + 1, e.getKey().kind(), line < lines.length ? lines[line] : ""));
             }
         }
         return out;
@@ -153,12 +159,16 @@ class SecretScanTest {
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }
-            String[] parts = line.split("\\s+", 3);
-            assertThat(parts).as("%s:%d: expected 'GLOB KIND reason'", ALLOWLIST.getFileName(), n).hasSize(3);
-            assertThat(kinds).as("%s:%d: kind", ALLOWLIST.getFileName(), n).contains(parts[1]);
+            String[] parts = line.split("\\s+", 4);
+            assertThat(parts.length).as("%s:%d: expected 'GLOB KIND[,KIND] [~TEXT] reason'", ALLOWLIST.getFileName(), n)
+                    .isGreaterThanOrEqualTo(3);
+            Set<String> entryKinds = Set.of(parts[1].split(","));
+            assertThat(kinds).as("%s:%d: kinds", ALLOWLIST.getFileName(), n).containsAll(entryKinds);
             assertThat(parts[0]).as("%s:%d: a glob that names files, not the whole tree", ALLOWLIST.getFileName(), n)
-                    .doesNotStartWith("*").doesNotStartWith("**");
-            out.add(new Allowed(FileSystems.getDefault().getPathMatcher("glob:" + parts[0]), parts[0], parts[1]));
+                    .doesNotStartWith("*");
+            String mustContain = parts[2].startsWith("~") ? parts[2].substring(1) : null;
+            assertThat(mustContain == null ? parts.length >= 3 : parts.length == 4).as("%s:%d: a reason", ALLOWLIST.getFileName(), n).isTrue();
+            out.add(new Allowed(FileSystems.getDefault().getPathMatcher("glob:" + parts[0]), parts[0], entryKinds, mustContain));
         }
         return out;
     }

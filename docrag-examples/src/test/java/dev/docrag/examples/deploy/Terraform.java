@@ -18,7 +18,7 @@ import java.util.stream.Stream;
  * binary (not packaged for Debian, and no cloud calls in tests): the top-level blocks
  * ({@code resource}, {@code data}, {@code variable}...) with their bodies, found with a scanner
  * that knows strings, interpolations and comments; the references between them; and the layout
- * rules of {@code terraform fmt} (two-space indentation per nesting level, {@code =} aligned in
+ * rules of {@code terraform fmt} (two-space indentation per line that opens brackets, {@code =} aligned in
  * runs of one-line attributes, no tabs or trailing spaces).
  */
 record Terraform(Map<String, String> resources, Map<String, String> data, Map<String, String> variables,
@@ -51,7 +51,8 @@ record Terraform(Map<String, String> resources, Map<String, String> data, Map<St
             List<String> lines = Files.readAllLines(file);
             List<String> code = new ArrayList<>(); // the same lines with comments and string contents blanked
             int[] depthBefore = new int[lines.size()];
-            int depth = 0;
+            int depth = 0; // brackets open
+            int level = 0; // indentation levels open: like terraform fmt, a line opening several brackets opens one level
             boolean blockComment = false;
             for (int i = 0; i < lines.size(); i++) {
                 String line = lines.get(i);
@@ -61,7 +62,8 @@ record Terraform(Map<String, String> resources, Map<String, String> data, Map<St
                 if (!line.equals(line.stripTrailing())) {
                     problems.add(name + ":" + (i + 1) + ": trailing whitespace");
                 }
-                depthBefore[i] = depth;
+                depthBefore[i] = level;
+                int depthAtStart = depth;
                 StringBuilder c = new StringBuilder();
                 int interp = 0; // open ${ } inside a string
                 boolean inString = false;
@@ -125,6 +127,7 @@ record Terraform(Map<String, String> resources, Map<String, String> data, Map<St
                 if (inString) {
                     problems.add(name + ":" + (i + 1) + ": unterminated string");
                 }
+                level += Integer.signum(depth - depthAtStart);
                 code.add(c.toString());
             }
             if (depth != 0) {
@@ -133,7 +136,7 @@ record Terraform(Map<String, String> resources, Map<String, String> data, Map<St
             // Indentation: two spaces per level open before the line (one less for a closing line).
             for (int i = 0; i < lines.size(); i++) {
                 String trimmed = code.get(i).strip();
-                if (lines.get(i).isBlank() || (trimmed.isEmpty() && lines.get(i).strip().startsWith("#") && false)) {
+                if (lines.get(i).isBlank()) {
                     continue;
                 }
                 int expected = depthBefore[i] - (trimmed.startsWith("}") || trimmed.startsWith("]") || trimmed.startsWith(")") ? 1 : 0);
