@@ -461,6 +461,28 @@ class DeployKitTest {
                 .containsExactly("docrag", "serve");
     }
 
+    // ---- README ----
+
+    @Test
+    void readmeLinksEveryAssetOfTheKit() throws IOException {
+        String readme = Files.readString(ROOT.resolve("README.md"));
+        int start = readme.indexOf("### Deployment kit");
+        assertThat(start).as("README section").isPositive();
+        String section = readme.substring(start, readme.indexOf("\n## ", start));
+        Matcher links = Pattern.compile("\\]\\(([^)#]+)\\)").matcher(section);
+        List<String> targets = new ArrayList<>();
+        while (links.find()) {
+            targets.add(links.group(1));
+            assertThat(ROOT.resolve(links.group(1))).as("README link %s", links.group(1)).exists();
+        }
+        for (String asset : List.of("docrag-examples/deploy/Dockerfile", "docrag-examples/deploy/kubernetes",
+                "docrag-examples/deploy/railway.toml", "docrag-examples/deploy/docker-compose.monitoring.yml",
+                ".github/workflows/ci.yml", "docrag-examples/deploy/terraform",
+                "docrag-examples/deploy/secret-scan-allowlist.txt")) {
+            assertThat(targets).as("README links %s", asset).contains(asset);
+        }
+    }
+
     private static List<String> strings(JsonNode array) {
         List<String> out = new ArrayList<>();
         array.forEach(n -> out.add(n.asText()));
