@@ -173,6 +173,35 @@ class DeployKitTest {
         assertThat(c.at("/resources/requests/memory").asText()).isNotEmpty();
     }
 
+    @Test
+    void backupJobCreatesABackupFromTheStatefulSetsVolume() throws IOException {
+        Map<String, JsonNode> k8s = kubernetes();
+        JsonNode sts = k8s.get("StatefulSet/docrag");
+        JsonNode job = k8s.get("Job/docrag-backup-create");
+        assertThat(job).as(k8s.keySet().toString()).isNotNull();
+        JsonNode pod = job.at("/spec/template/spec");
+        JsonNode c = pod.at("/containers/0");
+        assertThat(CliArgs.parse(strings(c.path("args")))).containsExactly("docrag", "backup", "create");
+        Map<String, String> env = env(c.path("env"), k8s);
+        assertThat(env.get(Env.INDEX_DIR)).isEqualTo(env(sts.at("/spec/template/spec/containers/0/env"), k8s).get(Env.INDEX_DIR));
+        assertThat(env.get(Env.BACKUP_REPO)).startsWith("s3://");
+        // The claim Kubernetes names <template>-<statefulset>-0, mounted where the index directory is.
+        String claim = sts.at("/spec/volumeClaimTemplates/0/metadata/name").asText() + "-" + sts.at("/metadata/name").asText() + "-0";
+        String volume = null;
+        for (JsonNode v : pod.path("volumes")) {
+            if (v.at("/persistentVolumeClaim/claimName").asText().equals(claim)) {
+                volume = v.path("name").asText();
+            }
+        }
+        assertThat(volume).as("a volume for claim %s", claim).isNotNull();
+        for (JsonNode m : c.path("volumeMounts")) {
+            if (m.path("name").asText().equals(volume)) {
+                assertThat(env.get(Env.INDEX_DIR)).startsWith(m.path("mountPath").asText() + "/");
+            }
+        }
+        assertThat(pod.at("/securityContext/runAsUser").asInt()).isEqualTo(sts.at("/spec/template/spec/securityContext/runAsUser").asInt());
+    }
+
     private static void assertProbe(JsonNode probe, String path, Map<String, Integer> ports) {
         assertThat(probe.isMissingNode()).as("probe for %s", path).isFalse();
         assertThat(probe.at("/httpGet/path").asText()).isEqualTo(path);
