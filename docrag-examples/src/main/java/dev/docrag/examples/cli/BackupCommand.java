@@ -58,7 +58,7 @@ final class BackupCommand implements Callable<Integer> {
     }
 
     private BackupTarget target() {
-        String where = repo != null ? repo : cli.env.get("DOCRAG_BACKUP_REPO");
+        String where = repo != null ? repo : cli.env.get(Env.BACKUP_REPO);
         if (where == null || where.isBlank()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "give --repo DIR|s3://bucket/prefix or DOCRAG_BACKUP_REPO");
         }
@@ -70,8 +70,8 @@ final class BackupCommand implements Callable<Integer> {
         String bucket = slash < 0 ? rest : rest.substring(0, slash);
         String prefix = slash < 0 ? "" : rest.substring(slash + 1);
         var b = S3Client.builder().httpClient(UrlConnectionHttpClient.create())
-                .region(Region.of(cli.env.getOrDefault("AWS_REGION", "us-east-1")));
-        String endpoint = cli.env.get("DOCRAG_S3_ENDPOINT");
+                .region(Region.of(cli.env.getOrDefault(Env.AWS_REGION, "us-east-1")));
+        String endpoint = cli.env.get(Env.S3_ENDPOINT);
         if (endpoint != null && !endpoint.isBlank()) {
             b.endpointOverride(URI.create(endpoint)).forcePathStyle(true);
         }
@@ -82,7 +82,7 @@ final class BackupCommand implements Callable<Integer> {
     private int withManager(DocRag rag, Retention retention, Function<BackupManager, Integer> work) {
         BackupManager.Builder b = rag != null ? BackupManager.builder(rag) : BackupManager.builder();
         b.target(target());
-        String key = cli.env.get("DOCRAG_BACKUP_KEY");
+        String key = cli.env.get(Env.BACKUP_KEY);
         if (key != null && !key.isBlank()) {
             b.encryptionKey(BackupKey.of(Base64.getDecoder().decode(key.strip())));
         }

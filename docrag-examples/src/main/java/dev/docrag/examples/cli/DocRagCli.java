@@ -52,13 +52,13 @@ public final class DocRagCli implements java.util.concurrent.Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        String format = System.getenv("LOG_FORMAT");
+        String format = System.getenv(Env.LOG_FORMAT);
         if (format != null && !format.isBlank() && !LOG_FORMATS.contains(format)) {
             // logback would quietly drop every log line for an appender it does not know.
             System.err.println("docrag: LOG_FORMAT must be one of " + LOG_FORMATS + ", got '" + format + "'");
             System.exit(USAGE);
         }
-        String level = System.getenv("LOG_LEVEL");
+        String level = System.getenv(Env.LOG_LEVEL);
         if (level != null && !level.isBlank() && !LOG_LEVELS.contains(level.strip().toLowerCase(java.util.Locale.ROOT))) {
             // logback would fall back to DEBUG for a level it cannot read.
             System.err.println("docrag: LOG_LEVEL must be one of " + LOG_LEVELS + ", got '" + level + "'");
@@ -101,15 +101,15 @@ public final class DocRagCli implements java.util.concurrent.Callable<Integer> {
     }
 
     Path indexDir() {
-        return indexDir != null ? indexDir : Path.of(env.getOrDefault("DOCRAG_INDEX_DIR", "data/docrag"));
+        return indexDir != null ? indexDir : Path.of(env.getOrDefault(Env.INDEX_DIR, Env.DEFAULT_INDEX_DIR));
     }
 
     /** Opens DocRag as configured. The caller closes it. */
     DocRag open() {
         DocRag.Builder b = DocRag.builder().directory(indexDir());
-        String url = dbUrl != null ? dbUrl : env.get("DOCRAG_DB_URL");
+        String url = dbUrl != null ? dbUrl : env.get(Env.DB_URL);
         if (url != null && !url.isBlank()) {
-            b.catalogUrl(url, env.get("DOCRAG_DB_USER"), env.get("DOCRAG_DB_PASSWORD"));
+            b.catalogUrl(url, env.get(Env.DB_USER), env.get(Env.DB_PASSWORD));
         }
         return b.build();
     }

@@ -26,7 +26,7 @@ final class HealthCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url.replaceAll("/+$", "") + "/readyz"))
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url.replaceAll("/+$", "") + dev.docrag.examples.service.DocRagServer.READY_PATH))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         cli.out.println(r.body());
         return r.statusCode() == 200 ? DocRagCli.OK : DocRagCli.FAILURE;

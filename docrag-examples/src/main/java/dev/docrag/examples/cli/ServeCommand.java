@@ -41,7 +41,7 @@ final class ServeCommand implements Callable<Integer> {
     @ParentCommand
     DocRagCli cli;
 
-    @Option(names = "--port", defaultValue = "8080", description = "TCP port, 0 for any free one (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--port", defaultValue = "" + ServiceConfig.DEFAULT_PORT, description = "TCP port, 0 for any free one (default: ${DEFAULT-VALUE}).")
     int port;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind; 0.0.0.0 in a container (default: ${DEFAULT-VALUE}).")
@@ -58,7 +58,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ApiKeys keys = ApiKeys.parse(cli.env.get("DOCRAG_WRITE_KEYS"), cli.env.get("DOCRAG_READ_KEYS"));
+        ApiKeys keys = ApiKeys.parse(cli.env.get(Env.WRITE_KEYS), cli.env.get(Env.READ_KEYS));
         ServiceConfig config = ServiceConfig.builder().host(host).port(port).apiKeys(keys).maxBodyBytes(maxBodyBytes)
                 .requestTimeout(Duration.ofMillis(timeoutMs)).drainTimeout(Duration.ofSeconds(drainSeconds)).build();
         if (keys.isEmpty()) {
@@ -69,8 +69,8 @@ final class ServeCommand implements Callable<Integer> {
         DocRagMetrics metrics = DocRagMetrics.of(rag);
         DocRagServer server;
         try {
-            if (Boolean.parseBoolean(cli.env.getOrDefault("DOCRAG_USE_SAMPLE", "false"))) {
-                Path samples = Path.of(cli.env.getOrDefault("DOCRAG_SAMPLES", System.getProperty("docrag.samples", "samples/handbook")));
+            if (Boolean.parseBoolean(cli.env.getOrDefault(Env.USE_SAMPLE, "false"))) {
+                Path samples = Path.of(cli.env.getOrDefault(Env.SAMPLES, System.getProperty("docrag.samples", "samples/handbook")));
                 if (!Files.isDirectory(samples)) {
                     throw new IllegalStateException("DOCRAG_USE_SAMPLE=true but the sample folder " + samples.toAbsolutePath()
                             + " is missing (run from the repository root or set DOCRAG_SAMPLES)");

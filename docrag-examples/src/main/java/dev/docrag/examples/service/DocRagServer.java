@@ -61,6 +61,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class DocRagServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DocRagServer.class);
 
+    /** Liveness probe: 200 unless the JVM itself is unwell (deadlocks); never touches the index. */
+    public static final String HEALTH_PATH = "/healthz";
+    /** Readiness probe: 200 when UP or DEGRADED, 503 when DOWN or stopping. */
+    public static final String READY_PATH = "/readyz";
+    /** Prometheus text exposition. */
+    public static final String METRICS_PATH = "/metrics";
+
     private final DocRag rag;
     private final HealthRegistry health;
     private final PrometheusMeterRegistry metrics;
@@ -164,12 +171,12 @@ public final class DocRagServer implements AutoCloseable {
         String method = ex.getRequestMethod().toUpperCase(Locale.ROOT);
         String path = ex.getRequestURI().getRawPath();
         switch (path) {
-            case "/healthz" -> {
+            case HEALTH_PATH -> {
                 only(method, "GET");
                 HealthReport r = health.liveness();
                 send(ex, r.httpStatus(), "application/json", r.toJson().getBytes(StandardCharsets.UTF_8));
             }
-            case "/readyz" -> {
+            case READY_PATH -> {
                 only(method, "GET");
                 HealthReport r = closed ? null : health.readiness();
                 if (r == null) {
@@ -178,7 +185,7 @@ public final class DocRagServer implements AutoCloseable {
                     send(ex, r.httpStatus(), "application/json", r.toJson().getBytes(StandardCharsets.UTF_8));
                 }
             }
-            case "/metrics" -> {
+            case METRICS_PATH -> {
                 only(method, "GET");
                 send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape().getBytes(StandardCharsets.UTF_8));
             }

@@ -20,6 +20,9 @@ import java.util.Objects;
  */
 public record ServiceConfig(String host, int port, ApiKeys apiKeys, long maxBodyBytes, Duration requestTimeout,
                             Duration drainTimeout, int workerThreads) {
+    /** The port a service listens on unless told otherwise (also {@code docrag serve}'s default). */
+    public static final int DEFAULT_PORT = 8080;
+
     public ServiceConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(apiKeys, "apiKeys");
@@ -34,7 +37,7 @@ public record ServiceConfig(String host, int port, ApiKeys apiKeys, long maxBody
     /** Configures a {@link ServiceConfig}; defaults suit a local service. */
     public static final class Builder {
         private String host = "127.0.0.1";
-        private int port = 8080;
+        private int port = DEFAULT_PORT;
         private ApiKeys apiKeys = ApiKeys.builder().build();
         private long maxBodyBytes = 1L << 20;
         private Duration requestTimeout = Duration.ofSeconds(10);
