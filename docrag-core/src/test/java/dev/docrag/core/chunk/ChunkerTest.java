@@ -908,6 +908,47 @@ class ChunkerTest {
     }
 
     @Test
+    void aParagraphFollowedByALongRunOfBlankLinesStaysOneParagraphWithItsHeading() {
+        // target 8, max 20: chunks hold at most 20 * 32 = 640 characters. The paragraph (a long
+        // word on one line, a sentence on the next) fits in that, but not with the white space
+        // after it, which once made the chunker cut it at its line break (found by the seeded
+        // property test, seed 6408756377886518655).
+        String heading = "## Heading h0 h1";
+        String paragraph = "x".repeat(560) + "\n" + words("p", 7);
+        String text = heading + "\n\n" + paragraph + "\n" + "   \n".repeat(40) + "\n" + words("q", 30);
+        Document doc = new Document("d.md", "d.md", "t", text, null, List.of(new Section(List.of("Heading h0 h1"), 0,
+                text.length())), List.of(), List.of());
+        Chunker chunker = new Chunker(Counter.WORDS, 8, 20);
+        List<Chunk> chunks = chunker.chunk(doc);
+        assertInvariants(doc, chunker, Counter.WORDS, chunks, "paragraph before blank lines");
+        assertThat(chunks.get(0).text()).isEqualTo(heading + "\n\n" + paragraph);
+    }
+
+    @Test
+    void withTheModelsTokenizerAContextLineAndAChunkCountAsTheSumOfTheirTokens() {
+        // Chunker.embeddingText relies on this to skip counting the whole embedded text.
+        Random r = random("contextAndChunkCountAsTheirSum");
+        Chunker chunker = Chunker.builder(embedder).contextTokens(32).build();
+        int checked = 0;
+        for (int d = 0; d < 40; d++) {
+            Document doc = new Document("d" + d, "d", "t", randomDocument(r), null);
+            for (Chunk c : chunker.chunk(doc)) {
+                String context = randomDocument(r).strip();
+                context = context.substring(0, Math.min(context.length(), 80)).strip();
+                if (context.isEmpty() || Character.isHighSurrogate(context.charAt(context.length() - 1))) {
+                    continue;
+                }
+                String context0 = context;
+                assertThat(embedder.countTokens(context + "\n\n" + c.text()))
+                        .as("%s: context %s + chunk %d", seedNote(), context0, c.ordinal())
+                        .isEqualTo(embedder.countTokens(context) - 2 + c.tokens());
+                checked++;
+            }
+        }
+        assertThat(checked).isGreaterThan(50);
+    }
+
+    @Test
     void theContextLineNamesTitleAndBreadcrumbAndAlwaysFitsTheWindow() {
         Chunker chunker = Chunker.builder(embedder).contextTokens(32).build();
         assertThat(chunker.maxTokens()).isEqualTo(224);
