@@ -6,6 +6,7 @@ import dev.docrag.core.load.FileLoader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -142,7 +143,12 @@ final class RandomWrites {
             if (random.nextInt(4) == 0) {
                 Files.deleteIfExists(file);
             } else {
-                Files.writeString(file, "File " + file.getFileName() + " v" + ++counter + "\n\n" + text());
+                // Written aside and renamed in: a kill mid-write must not leave an empty or cut file
+                // for the next cycle's model (the folder's files are the test's input, not under test).
+                Path scratch = Files.createDirectories(folder.resolveSibling(folder.getFileName() + ".writing"));
+                Path part = Files.writeString(scratch.resolve(file.getFileName()),
+                        "File " + file.getFileName() + " v" + ++counter + "\n\n" + text());
+                Files.move(part, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
         }
         Map<String, Version> effects = new TreeMap<>();
