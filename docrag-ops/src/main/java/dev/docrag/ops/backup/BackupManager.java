@@ -50,7 +50,10 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -112,6 +115,7 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
     private final Clock clock;
     private final ScheduledExecutorService ownScheduler;
     private final ReentrantLock lock = new ReentrantLock();
+    private final int copyThreads;
 
     private volatile Instant lastSuccess;
     private volatile Duration lastDuration;
@@ -129,6 +133,7 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
         this.goldenQueries = List.copyOf(b.goldenQueries);
         this.scratch = b.scratch;
         this.clock = b.clock;
+        this.copyThreads = b.copyThreads;
         this.ownScheduler = b.every == null ? null : Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "docrag-backup");
             t.setDaemon(true);
@@ -179,10 +184,39 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                 int stored = 0;
                 int reused = 0;
                 long bytes = 0;
+                // (name, size) pairs of the newest backup: such a file is most likely unchanged (Lucene
+                // files are write-once), so it is hashed first and stored only if the repository lacks
+                // it; any other file is most likely new and is stored in one pass (see store)
+                Set<String> likelyStored = likelyStored();
+                ExecutorService pool = Executors.newFixedThreadPool(copyThreads, r -> {
+                    Thread t = new Thread(r, "docrag-backup-copy");
+                    t.setDaemon(true);
+                    return t;
+                });
+                Future<Stored> catalogTask;
+                List<Future<Stored>> tasks = new ArrayList<>();
+                try {
+                    // the catalog export first: it is compressed as well as copied, the longest task
+                    catalogTask = snap.catalogExportSize().isPresent() ? pool.submit(() -> storeCatalog(snap)) : null;
+                    // largest first, so that the threads finish together
+                    List<Map.Entry<String, Long>> bySize = new ArrayList<>(snap.files().entrySet());
+                    bySize.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+                    Map<String, Future<Stored>> byName = new java.util.HashMap<>();
+                    for (Map.Entry<String, Long> f : bySize) {
+                        String name = f.getKey();
+                        long size = f.getValue();
+                        byName.put(name, pool.submit(() -> store(name, () -> snap.open(name), size,
+                                likelyStored.contains(name + " " + size))));
+                    }
+                    for (String name : snap.files().keySet()) {
+                        tasks.add(byName.get(name));
+                    }
+                } finally {
+                    pool.shutdown();
+                }
                 List<Manifest.FileEntry> files = new ArrayList<>();
-                for (Map.Entry<String, Long> f : snap.files().entrySet()) {
-                    String name = f.getKey();
-                    Stored s = store(name, () -> snap.open(name), f.getValue());
+                for (Future<Stored> t : tasks) {
+                    Stored s = await(t);
                     files.add(s.entry);
                     if (s.bytes >= 0) {
                         stored++;
@@ -192,25 +226,14 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                     }
                 }
                 Manifest.FileEntry catalog = null;
-                if (snap.catalogExportSize().isPresent()) {
-                    // gzipped: the SQL text of the rows (hashes, titles, paths) shrinks several times,
-                    // and it is the one file stored whole by every backup
-                    Path gz = Files.createTempFile("docrag-catalog-", ".sql.gz");
-                    try {
-                        try (InputStream in = snap.openCatalogExport().orElseThrow();
-                             OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz), 1 << 16)) {
-                            in.transferTo(out);
-                        }
-                        Stored s = store(Manifest.CATALOG_GZ_NAME, () -> Files.newInputStream(gz), Files.size(gz));
-                        catalog = s.entry;
-                        if (s.bytes >= 0) {
-                            stored++;
-                            bytes += s.bytes;
-                        } else {
-                            reused++;
-                        }
-                    } finally {
-                        Files.deleteIfExists(gz);
+                if (catalogTask != null) {
+                    Stored s = await(catalogTask);
+                    catalog = s.entry;
+                    if (s.bytes >= 0) {
+                        stored++;
+                        bytes += s.bytes;
+                    } else {
+                        reused++;
                     }
                 }
                 long filesNanos = System.nanoTime() - started - snapshotNanos;
@@ -219,16 +242,25 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                         snap.indexFormat(), snap.modelId(), snap.dimension(), snap.documentCount(), snap.chunkCount(),
                         snap.indexIdentity(), key == null ? null : key.id(), catalog, files);
                 byte[] manifest = m.toBytes();
+                long syncStarted = System.nanoTime();
                 try {
-                    target.sync(); // every file durable before the manifest that lists them
+                    // every file durable (and staged ones in place) before the manifest that lists them:
+                    // publishing the manifest stays the commit point of the backup
+                    target.sync();
+                } catch (IOException | RuntimeException e) {
+                    throw targetFailed(BLOBS, e);
+                }
+                long syncNanos = System.nanoTime() - syncStarted;
+                try {
                     target.put(manifestKey(id), () -> new ByteArrayInputStream(manifest), manifest.length);
                     target.sync();
                 } catch (IOException | RuntimeException e) {
                     throw targetFailed(manifestKey(id), e);
                 }
                 Duration took = Duration.ofNanos(System.nanoTime() - started);
-                LOG.debug("Backup {}: snapshot {} ms, files {} ms, manifest {} ms", id, snapshotNanos / 1_000_000,
-                        filesNanos / 1_000_000, (took.toNanos() - snapshotNanos - filesNanos) / 1_000_000);
+                LOG.debug("Backup {}: snapshot {} ms, files {} ms, sync {} ms, manifest {} ms", id, snapshotNanos / 1_000_000,
+                        filesNanos / 1_000_000, syncNanos / 1_000_000,
+                        (took.toNanos() - snapshotNanos - filesNanos - syncNanos) / 1_000_000);
                 lastSuccess = clock.instant();
                 lastDuration = took;
                 lastBytes = bytes;
@@ -248,24 +280,116 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
     private record Stored(Manifest.FileEntry entry, long bytes) {
     }
 
-    /** Stores one file unless the repository has it; {@code bytes} is -1 when it was reused. */
-    private Stored store(String name, BackupTarget.Content source, long size) throws IOException {
-        String sha;
-        try (InputStream in = source.open()) {
-            sha = sha256(in, size, name);
-        }
-        Manifest.FileEntry entry = new Manifest.FileEntry(name, size, sha);
-        String blob = blobKey(sha, key == null ? null : key.id());
-        long storedSize = key == null ? size : Encryption.encryptedSize(size);
-        OptionalLong existing;
+    /** Waits for a copy task; its failure is rethrown as it was thrown. */
+    private static Stored await(Future<Stored> task) throws IOException {
         try {
-            existing = target.size(blob);
-        } catch (IOException | RuntimeException e) {
-            throw targetFailed(blob, e);
+            return task.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while backing up");
         }
-        if (existing.isPresent() && existing.getAsLong() == storedSize) {
-            return new Stored(entry, -1);
+    }
+
+    /** "name size" of every file of the newest readable backup (empty if there is none). */
+    private Set<String> likelyStored() {
+        List<String> keys;
+        try {
+            keys = manifestKeys();
+        } catch (RuntimeException e) {
+            return Set.of(); // only costs speed; storing will report what is wrong with the target
         }
+        for (int i = keys.size() - 1; i >= 0; i--) {
+            try {
+                Set<String> out = new HashSet<>();
+                for (Manifest.FileEntry f : readManifest(keys.get(i)).files()) {
+                    out.add(f.name() + " " + f.size());
+                }
+                return out;
+            } catch (BackupException e) {
+                // an unreadable manifest only costs speed here
+            }
+        }
+        return Set.of();
+    }
+
+    /** Compresses the catalog export to a temporary file and stores that. */
+    private Stored storeCatalog(IndexSnapshot snap) throws IOException {
+        // gzipped: the SQL text of the rows (hashes, titles, paths) shrinks several times,
+        // and it is the one file stored whole by every backup
+        Path gz = Files.createTempFile("docrag-catalog-", ".sql.gz");
+        try {
+            try (InputStream in = snap.openCatalogExport().orElseThrow();
+                 OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz), 1 << 16)) {
+                in.transferTo(out);
+            }
+            return store(Manifest.CATALOG_GZ_NAME, () -> Files.newInputStream(gz), Files.size(gz), false);
+        } finally {
+            Files.deleteIfExists(gz);
+        }
+    }
+
+    /**
+     * Stores one file unless the repository has it; {@code bytes} is -1 when it was reused.
+     *
+     * <p>A file {@code likelyStored} (the newest backup lists its name and size) is hashed first
+     * and read a second time only if the repository lacks it. Any other file, on a target that
+     * {@linkplain BackupTarget#canStage stages}, is read once: hashed while it is written aside, then
+     * published under its digest, or discarded if the repository has it already. A target that
+     * cannot stage gets the hash first and the bytes second, through a digest that must match.
+     */
+    private Stored store(String name, BackupTarget.Content source, long size, boolean likelyStored) throws IOException {
+        long storedSize = key == null ? size : Encryption.encryptedSize(size);
+        String sha = null;
+        if (likelyStored || !target.canStage()) {
+            try (InputStream in = source.open()) {
+                sha = sha256(in, size, name);
+            }
+            String blob = blobKey(sha, key == null ? null : key.id());
+            if (exists(blob, storedSize)) {
+                return new Stored(new Manifest.FileEntry(name, size, sha), -1);
+            }
+        }
+        if (target.canStage()) {
+            MessageDigest digest = sha256();
+            BackupTarget.Staged staged;
+            try (InputStream plain = new DigestInputStream(source.open(), digest);
+                 InputStream content = key == null ? plain : Encryption.encrypt(key, plain)) {
+                try {
+                    staged = target.stage(content, storedSize);
+                } catch (IOException | RuntimeException e) {
+                    throw targetFailed(name, e);
+                }
+            }
+            String got = HexFormat.of().formatHex(digest.digest());
+            if (sha != null && !got.equals(sha)) {
+                staged.discard();
+                throw changed(name);
+            }
+            String blob = blobKey(got, key == null ? null : key.id());
+            try {
+                if (exists(blob, storedSize)) {
+                    staged.discard();
+                    return new Stored(new Manifest.FileEntry(name, size, got), -1);
+                }
+                staged.publish(blob);
+            } catch (IOException | RuntimeException e) {
+                throw targetFailed(blob + " (" + name + ")", e);
+            }
+            return new Stored(new Manifest.FileEntry(name, size, got), storedSize);
+        }
+        String blob = blobKey(sha, key == null ? null : key.id());
         MessageDigest[] sent = new MessageDigest[1];
         BackupTarget.Content upload = () -> {
             sent[0] = sha256();
@@ -278,10 +402,23 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
             throw targetFailed(blob + " (" + name + ")", e);
         }
         if (!HexFormat.of().formatHex(sent[0].digest()).equals(sha)) {
-            throw new BackupException(BackupException.Problem.SOURCE_FAILED, name,
-                    name + " changed while it was being backed up (a pinned file must not change)");
+            throw changed(name);
         }
-        return new Stored(entry, storedSize);
+        return new Stored(new Manifest.FileEntry(name, size, sha), storedSize);
+    }
+
+    private boolean exists(String blob, long storedSize) {
+        try {
+            OptionalLong existing = target.size(blob);
+            return existing.isPresent() && existing.getAsLong() == storedSize;
+        } catch (IOException | RuntimeException e) {
+            throw targetFailed(blob, e);
+        }
+    }
+
+    private static BackupException changed(String name) {
+        return new BackupException(BackupException.Problem.SOURCE_FAILED, name,
+                name + " changed while it was being backed up (a pinned file must not change)");
     }
 
     /**
@@ -982,6 +1119,7 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
         private Path scratch;
         private Clock clock = Clock.systemUTC();
         private Duration every;
+        private int copyThreads = 2;
 
         private Builder(DocRag rag) {
             this.rag = rag;
@@ -1034,6 +1172,19 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
         /** Where deep verification restores to (a sub-directory per run, deleted afterwards). */
         public Builder scratchDirectory(Path directory) {
             this.scratch = Objects.requireNonNull(directory, "directory");
+            return this;
+        }
+
+        /**
+         * How many files a backup reads and stores at once; default 2. Hashing (SHA-256) is the
+         * CPU work of a backup; each thread takes one core while it runs, so keep this below the
+         * cores that searches need.
+         */
+        public Builder copyThreads(int threads) {
+            if (threads < 1 || threads > 64) {
+                throw new IllegalArgumentException("copyThreads must be 1..64, got " + threads);
+            }
+            this.copyThreads = threads;
             return this;
         }
 
