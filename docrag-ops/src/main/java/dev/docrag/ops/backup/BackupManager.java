@@ -116,6 +116,8 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
     private final ScheduledExecutorService ownScheduler;
     private final ReentrantLock lock = new ReentrantLock();
     private final int copyThreads;
+    private final SharedCatalog shared;
+    private final RestoreHook hook;
 
     private volatile Instant lastSuccess;
     private volatile Duration lastDuration;
@@ -134,6 +136,8 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
         this.scratch = b.scratch;
         this.clock = b.clock;
         this.copyThreads = b.copyThreads;
+        this.shared = b.shared;
+        this.hook = b.hook;
         this.ownScheduler = b.every == null ? null : Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "docrag-backup");
             t.setDaemon(true);
@@ -324,17 +328,28 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
         return Set.of();
     }
 
+    /**
+     * gzip at the fastest level: the catalog export is compressed by every backup, and level 1
+     * takes a fraction of the default level's time for most of its gain on SQL text.
+     */
+    private static final class FastGzip extends GZIPOutputStream {
+        FastGzip(OutputStream out) throws IOException {
+            super(out, 1 << 16);
+            def.setLevel(java.util.zip.Deflater.BEST_SPEED);
+        }
+    }
+
     /** Compresses the catalog export to a temporary file and stores that. */
     private Stored storeCatalog(IndexSnapshot snap) throws IOException {
         // gzipped: the SQL text of the rows (hashes, titles, paths) shrinks several times,
         // and it is the one file stored whole by every backup
-        Path gz = Files.createTempFile("docrag-catalog-", ".sql.gz");
+        Path gz = Files.createTempFile("docrag-catalog-", ".gz");
         try {
             try (InputStream in = snap.openCatalogExport().orElseThrow();
-                 OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz), 1 << 16)) {
+                 OutputStream out = new FastGzip(Files.newOutputStream(gz))) {
                 in.transferTo(out);
             }
-            return store(Manifest.CATALOG_GZ_NAME, () -> Files.newInputStream(gz), Files.size(gz), false);
+            return store(snap.catalogExportName() + ".gz", () -> Files.newInputStream(gz), Files.size(gz), false);
         } finally {
             Files.deleteIfExists(gz);
         }
@@ -548,8 +563,8 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
             } else {
                 Path dir = scratchDirectory(id);
                 try {
-                    long bytes = materialise(m, dir);
-                    List<String> checks = check(m, dir);
+                    long bytes = materialise(m, dir, null);
+                    List<String> checks = check(m, dir, null);
                     report = new VerifyReport(id, depth, clock.instant(), m.allFiles().size(), bytes, checks,
                             Duration.ofNanos(System.nanoTime() - started));
                 } finally {
@@ -643,7 +658,7 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
      * files under {@code index/}, the catalog imported from its export, the identity file. Every
      * file is verified as it is read; nothing outside {@code dir} is written.
      */
-    private long materialise(Manifest m, Path dir) {
+    private long materialise(Manifest m, Path dir, SharedCatalog shared) {
         keyFor(m);
         long bytes = 0;
         try {
@@ -660,11 +675,11 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                 }
             }
             if (m.catalog() != null) {
-                Path script = dir.resolve(".catalog-import.sql");
-                boolean gzipped = m.catalog().name().equals(Manifest.CATALOG_GZ_NAME);
+                Path script = dir.resolve(".catalog-import");
+                boolean gzipped = m.catalog().name().endsWith(".gz");
                 try (OutputStream file = Files.newOutputStream(script, StandardOpenOption.CREATE_NEW)) {
                     if (gzipped) {
-                        Path gz = dir.resolve(".catalog-import.sql.gz");
+                        Path gz = dir.resolve(".catalog-import.gz");
                         try (OutputStream out = Files.newOutputStream(gz, StandardOpenOption.CREATE_NEW)) {
                             bytes += read(m, m.catalog(), out); // verified before it is decompressed
                         }
@@ -679,7 +694,9 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                 }
                 long seq;
                 try {
-                    seq = IndexSnapshot.restoreCatalog(dir, script);
+                    seq = shared != null && isRows(m)
+                            ? IndexSnapshot.restoreCatalog(shared.jdbcUrl, shared.user, shared.password, shared.schema, script)
+                            : IndexSnapshot.restoreCatalog(dir, script);
                 } catch (DocRagException e) {
                     throw new BackupException(BackupException.Problem.VERIFY_FAILED, m.catalog().name(),
                             "backup " + m.id() + ": the catalog export does not import: " + e.getMessage(), e);
@@ -699,10 +716,10 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
     }
 
     /** Deep checks of a materialised backup; returns the names of the checks that passed. */
-    private List<String> check(Manifest m, Path dir) {
+    private List<String> check(Manifest m, Path dir, SharedCatalog shared) {
         List<String> checks = new ArrayList<>(List.of("manifest checksum", "files present, sizes, SHA-256"));
         if (m.catalog() != null) {
-            checks.add("catalog imports at write " + m.sequence());
+            checks.add("catalog imports at write " + m.sequence() + (shared != null && isRows(m) ? " into schema " + shared.schema : ""));
         }
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         try (Directory d = FSDirectory.open(dir.resolve(IndexSnapshot.INDEX_DIRECTORY)); CheckIndex ci = new CheckIndex(d)) {
@@ -726,7 +743,11 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                     m.id(), m.modelId(), embedder.model().id());
             return checks;
         }
-        try (DocRag restored = DocRag.builder().directory(dir).embedder(embedder).build()) {
+        DocRag.Builder open = DocRag.builder().directory(dir).embedder(embedder);
+        if (shared != null && isRows(m)) {
+            open.catalogUrl(shared.jdbcUrl, shared.user, shared.password).catalogSchema(shared.schema);
+        }
+        try (DocRag restored = open.build()) {
             int docs = restored.documentCount();
             long chunks = restored.stats().chunks();
             if (docs != m.documents() || chunks != m.chunks()) {
@@ -790,34 +811,251 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
             Manifest m = manifest(id);
             checkCompatible(m, force);
             Path live = directory.toAbsolutePath().normalize();
+            recoverInterruptedRestore(live);
             Path parent = live.getParent();
             String name = live.getFileName().toString();
-            String tag = id + "-" + UUID.randomUUID().toString().substring(0, 8);
+            String rand = UUID.randomUUID().toString().substring(0, 8);
+            String tag = id + "-" + rand;
             Path generation = parent.resolve(name + ".restore-" + tag);
+            SharedCatalog staging = shared != null && isRows(m) ? shared.staging(rand) : null;
             VerifyReport verified;
             try {
                 ensureNotInUse(live);
-                long bytes = materialise(m, generation);
-                List<String> checks = check(m, generation);
+                long bytes = materialise(m, generation, staging);
+                List<String> checks = check(m, generation, staging);
                 verified = new VerifyReport(id, VerifyDepth.DEEP, clock.instant(), m.allFiles().size(), bytes, checks,
                         Duration.ofNanos(System.nanoTime() - started));
                 lastVerification = verified.verifiedAt();
                 lastVerificationFailed = false;
-            } catch (RuntimeException e) {
+                hook.at("verified");
+            } catch (RuntimeException | IOException e) {
                 if (!(e instanceof BackupException b && b.problem() == BackupException.Problem.IN_USE)) {
                     lastVerificationFailed = true;
                 }
                 deleteTree(generation);
+                if (staging != null) {
+                    staging.dropQuietly();
+                }
                 LOG.warn("Restore of backup {} into {} failed before the swap; {} is untouched: {}", id, live, live, e.getMessage());
-                throw e;
+                if (e instanceof IOException io) {
+                    throw new UncheckedIOException(io);
+                }
+                throw (RuntimeException) e;
             }
-            Path previous = swap(live, generation, name + ".before-restore-" + tag);
+            Path previous = swap(live, generation, name + ".before-restore-" + tag, staging, rand);
             Duration took = Duration.ofNanos(System.nanoTime() - started);
-            LOG.info("Restored backup {} (write {}, {} documents) into {} in {} ms; previous data kept at {}", id, m.sequence(),
-                    m.documents(), live, took.toMillis(), previous);
+            LOG.info("Restored backup {} (write {}, {} documents) into {} in {} ms; previous data kept at {}{}", id, m.sequence(),
+                    m.documents(), live, took.toMillis(), previous,
+                    staging == null ? "" : ", previous catalog in schema " + shared.before(rand));
             return new RestoreReport(id, live, generation, previous, verified, took);
         } finally {
             lock.unlock();
+        }
+    }
+
+    private static boolean isRows(Manifest m) {
+        return m.catalog() != null && m.catalog().name().startsWith(Manifest.CATALOG_ROWS_NAME);
+    }
+
+    /** Where a restore puts a shared catalog (see {@link Builder#restoreCatalogTo}). */
+    private record SharedCatalog(String jdbcUrl, String user, String password, String schema) {
+        /** The schema a restore imports into before the swap: a new name beside the live schema. */
+        SharedCatalog staging(String rand) {
+            return new SharedCatalog(jdbcUrl, user, password, base() + "_restore_" + rand);
+        }
+
+        String before(String rand) {
+            return base() + "_before_" + rand;
+        }
+
+        private String base() {
+            return schema.length() > 40 ? schema.substring(0, 40) : schema;
+        }
+
+        java.sql.Connection connect() throws java.sql.SQLException {
+            return java.sql.DriverManager.getConnection(jdbcUrl, user, password);
+        }
+
+        boolean exists(java.sql.Connection c, String s) throws java.sql.SQLException {
+            try (java.sql.PreparedStatement ps = c.prepareStatement(
+                    "SELECT COUNT(*) FROM information_schema.schemata WHERE LOWER(schema_name) = LOWER(?)")) {
+                ps.setString(1, s);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1) > 0;
+                }
+            }
+        }
+
+        void dropQuietly() {
+            try (java.sql.Connection c = connect(); java.sql.Statement st = c.createStatement()) {
+                if (exists(c, schema)) {
+                    st.execute("DROP SCHEMA " + schema + " CASCADE");
+                }
+            } catch (java.sql.SQLException e) {
+                LOG.warn("Could not drop the restore's staging schema {}: {}", schema, e.getMessage());
+            }
+        }
+    }
+
+    /** Failure injection for tests: called at named steps of a restore. */
+    @FunctionalInterface
+    interface RestoreHook {
+        RestoreHook NONE = step -> {
+        };
+
+        void at(String step) throws IOException;
+    }
+
+    /** The journal of a restore's swap, beside the live directory: present only while a swap is under way. */
+    private static Path journal(Path live) {
+        return live.resolveSibling(live.getFileName() + ".restore-journal");
+    }
+
+    /**
+     * Finishes a restore whose swap was interrupted (a crash between its renames): the restored
+     * copy had been verified before the swap began, so the swap is completed (rolled forward). The
+     * state is read from {@code <directory>.restore-journal}; without one this does nothing.
+     * {@link #restore} calls it first; a host may call it before opening DocRag on {@code directory}.
+     *
+     * @return true if an interrupted swap was completed
+     */
+    public boolean recoverInterruptedRestore(Path directory) {
+        Path live = directory.toAbsolutePath().normalize();
+        Path journal = journal(live);
+        if (!Files.exists(journal)) {
+            return false;
+        }
+        lock.lock();
+        try {
+            Map<String, String> j = new java.util.HashMap<>();
+            for (String line : Files.readAllLines(journal, StandardCharsets.UTF_8)) {
+                int sp = line.indexOf(' ');
+                if (sp > 0) {
+                    j.put(line.substring(0, sp), line.substring(sp + 1));
+                }
+            }
+            Path generation = live.resolveSibling(j.get("generation")).normalize();
+            Path aside = live.resolveSibling(j.get("aside")).normalize();
+            if (!generation.getParent().equals(live.getParent()) || !aside.getParent().equals(live.getParent())) {
+                throw new IllegalStateException("the journal " + journal + " names paths outside " + live.getParent());
+            }
+            LOG.warn("Completing the interrupted restore swap of {} (journal {})", live, journal);
+            if (j.containsKey("schema-staging")) {
+                if (shared == null) {
+                    throw new IllegalStateException("the interrupted restore of " + live + " also swaps the catalog schema "
+                            + j.get("schema-live") + ": configure restoreCatalogTo(...) to complete it");
+                }
+                swapSchemas(j.get("schema-live"), j.get("schema-staging"), j.get("schema-before"));
+            }
+            if (Files.exists(generation, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                swapDirectories(live, generation, aside, "link".equals(j.get("live")));
+            }
+            finishJournal(journal);
+            return true;
+        } catch (IOException | java.sql.SQLException e) {
+            throw new UncheckedIOException("cannot complete the interrupted restore of " + live + ": " + e.getMessage(),
+                    e instanceof IOException io ? io : new IOException(e));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The swap: journal first (durable), then the catalog schema (one transaction), then the
+     * directory (one or two renames), then the journal goes. A crash in between leaves the journal,
+     * and {@link #recoverInterruptedRestore} completes the swap.
+     */
+    private Path swap(Path live, Path generation, String asideName, SharedCatalog staging, String rand) {
+        Path parent = live.getParent();
+        Path journal = journal(live);
+        boolean link = Files.isSymbolicLink(live);
+        Path aside = parent.resolve(asideName);
+        try {
+            if (!link && Files.exists(live)) {
+                ensureNotInUse(live);
+            }
+            Path previous = link ? parent.resolve(Files.readSymbolicLink(live)).normalize()
+                    : Files.exists(live) ? aside : null;
+            StringBuilder j = new StringBuilder();
+            j.append("generation ").append(generation.getFileName()).append('\n');
+            j.append("aside ").append(aside.getFileName()).append('\n');
+            j.append("live ").append(link ? "link" : "directory").append('\n');
+            if (staging != null) {
+                j.append("schema-live ").append(shared.schema).append('\n');
+                j.append("schema-staging ").append(staging.schema).append('\n');
+                j.append("schema-before ").append(shared.before(rand)).append('\n');
+            }
+            Path tmp = parent.resolve(journal.getFileName() + ".tmp");
+            Files.writeString(tmp, j, StandardCharsets.UTF_8);
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            atomicMove(tmp, journal);
+            syncDirectory(parent);
+            hook.at("journal-written");
+            if (staging != null) {
+                swapSchemas(shared.schema, staging.schema, shared.before(rand));
+                hook.at("schema-swapped");
+            }
+            swapDirectories(live, generation, aside, link);
+            finishJournal(journal);
+            return previous;
+        } catch (IOException | java.sql.SQLException e) {
+            throw new UncheckedIOException("swapping the restored copy " + generation + " into " + live + " failed: "
+                    + e.getMessage() + "; the restored copy is kept at " + generation + (Files.exists(journal)
+                    ? " and recoverInterruptedRestore(" + live + ") completes the swap" : ""),
+                    e instanceof IOException io ? io : new IOException(e));
+        }
+    }
+
+    /** Renames the live schema aside and the staging schema into its place, in one transaction; idempotent. */
+    private void swapSchemas(String liveSchema, String stagingSchema, String beforeSchema) throws java.sql.SQLException {
+        try (java.sql.Connection c = shared.connect()) {
+            if (!shared.exists(c, stagingSchema)) {
+                return; // done already
+            }
+            c.setAutoCommit(false);
+            try (java.sql.Statement st = c.createStatement()) {
+                if (shared.exists(c, liveSchema)) {
+                    st.execute("ALTER SCHEMA " + liveSchema + " RENAME TO " + beforeSchema);
+                }
+                st.execute("ALTER SCHEMA " + stagingSchema + " RENAME TO " + liveSchema);
+                c.commit(); // PostgreSQL's DDL is transactional: both renames or neither
+            } catch (java.sql.SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+    }
+
+    /** Puts {@code generation} in the place of {@code live}; idempotent, so a recovery can repeat it. */
+    private void swapDirectories(Path live, Path generation, Path aside, boolean link) throws IOException {
+        Path parent = live.getParent();
+        if (link) {
+            Path l = parent.resolve("." + live.getFileName() + ".link-" + UUID.randomUUID());
+            Files.createSymbolicLink(l, generation.getFileName());
+            Files.move(l, live, StandardCopyOption.ATOMIC_MOVE); // rename(2) replaces the old link atomically
+        } else {
+            if (Files.exists(live, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.exists(aside)) {
+                atomicMove(live, aside);
+                hook.at("live-moved-aside");
+            }
+            atomicMove(generation, live);
+        }
+        syncDirectory(parent);
+    }
+
+    private static void finishJournal(Path journal) throws IOException {
+        Files.deleteIfExists(journal);
+        syncDirectory(journal.getParent());
+    }
+
+    private static void syncDirectory(Path dir) {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // some filesystems cannot sync a directory; the renames are still atomic
         }
     }
 
@@ -854,36 +1092,6 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                     + " (its index lock is held): close it before restoring. Nothing was changed.", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot check whether " + live + " is in use: " + e.getMessage(), e);
-        }
-    }
-
-    private static Path swap(Path live, Path generation, String asideName) {
-        Path parent = live.getParent();
-        try {
-            if (Files.isSymbolicLink(live)) {
-                Path previous = parent.resolve(Files.readSymbolicLink(live)).normalize();
-                Path link = parent.resolve("." + live.getFileName() + ".link-" + UUID.randomUUID());
-                Files.createSymbolicLink(link, generation.getFileName());
-                Files.move(link, live, StandardCopyOption.ATOMIC_MOVE); // rename(2) replaces the old link atomically
-                return previous;
-            }
-            if (Files.exists(live)) {
-                ensureNotInUse(live);
-                Path aside = parent.resolve(asideName);
-                atomicMove(live, aside);
-                try {
-                    atomicMove(generation, live);
-                } catch (IOException e) {
-                    atomicMove(aside, live);
-                    throw e;
-                }
-                return aside;
-            }
-            atomicMove(generation, live);
-            return null;
-        } catch (IOException e) {
-            throw new UncheckedIOException("swapping the restored copy " + generation + " into " + live + " failed: "
-                    + e.getMessage() + "; the restored copy is kept at " + generation, e);
         }
     }
 
@@ -1120,6 +1328,8 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private Duration every;
         private int copyThreads = 2;
+        private SharedCatalog shared;
+        private RestoreHook hook = RestoreHook.NONE;
 
         private Builder(DocRag rag) {
             this.rag = rag;
@@ -1185,6 +1395,33 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                 throw new IllegalArgumentException("copyThreads must be 1..64, got " + threads);
             }
             this.copyThreads = threads;
+            return this;
+        }
+
+        /**
+         * Where restores put a shared catalog (backups of a DocRag whose catalog is PostgreSQL
+         * carry a logical export of its tables): schema {@code schema} of the database at
+         * {@code jdbcUrl}, which the restored DocRag then opens with {@code catalogUrl(jdbcUrl, ...)}
+         * and {@code catalogSchema(schema)}. The restore imports into a new schema beside it
+         * ({@code <schema>_restore_<random>}), verifies the restored copy against that, and swaps:
+         * the live schema is renamed to {@code <schema>_before_<random>} and the new one into its
+         * place in one transaction, just before the directory swap. Without this, a restore
+         * imports such an export into the restored directory's own H2 catalog.
+         */
+        public Builder restoreCatalogTo(String jdbcUrl, String user, String password, String schema) {
+            if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:")) {
+                throw new IllegalArgumentException("restoreCatalogTo needs a JDBC URL (jdbc:postgresql://...), got " + jdbcUrl);
+            }
+            if (schema == null || !schema.matches("[A-Za-z_][A-Za-z0-9_]{0,62}")) {
+                throw new IllegalArgumentException("restoreCatalogTo needs a plain schema name, got " + schema);
+            }
+            this.shared = new SharedCatalog(jdbcUrl, user, password, schema.toLowerCase(java.util.Locale.ROOT));
+            return this;
+        }
+
+        /** Failure injection at named restore steps; for tests. */
+        Builder restoreHook(RestoreHook hook) {
+            this.hook = Objects.requireNonNull(hook, "hook");
             return this;
         }
 

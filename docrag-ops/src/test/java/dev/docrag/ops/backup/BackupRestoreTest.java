@@ -315,7 +315,7 @@ class BackupRestoreTest {
     }
 
     @Test
-    void aSharedCatalogIsNotExportedAndARestoreRebuildsItFromTheIndex(@TempDir Path tmp) throws Exception {
+    void aSharedCatalogIsExportedAsRowsAndARestoreWithoutADatabaseImportsThemIntoH2(@TempDir Path tmp) throws Exception {
         // a shared catalog as a host would give it (H2 here, through the same JDBC path as PostgreSQL)
         String url = "jdbc:h2:file:" + tmp.resolve("shared").toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE";
         BackupTarget repo = BackupTarget.filesystem(tmp.resolve("repo"));
@@ -331,16 +331,24 @@ class BackupRestoreTest {
                 }
             }
             BackupReport r = b.backup();
-            assertThat(r.manifest().catalog()).as("no export of a shared catalog").isNull();
+            assertThat(r.manifest().catalog()).as("a logical export of the shared catalog").isNotNull();
+            assertThat(r.manifest().catalog().name()).isEqualTo("catalog.rows.gz");
             assertThat(r.manifest().documents()).isEqualTo(5);
             id = r.id();
             b.verify(id, VerifyDepth.DEEP);
         }
         Path restored = tmp.resolve("restored");
         BackupManager.builder().target(repo).embedder(embedder).build().restore(id, restored);
-        try (DocRag rag = Corpus.open(restored, embedder)) { // its own H2 catalog, rebuilt from the index
+        try (DocRag rag = Corpus.open(restored, embedder)) { // its own H2 catalog, imported from the rows
             Corpus.assertHolds(rag, expected, 6);
             assertThat(rag.metadataFields()).containsKey("version");
+        }
+        // the rows came back, the ingest-run history included (a rebuild from the index has none)
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + restored.resolve("catalog").toAbsolutePath(), "sa", "");
+             java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM ingest_runs")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("ingest runs restored").isPositive();
         }
     }
 
