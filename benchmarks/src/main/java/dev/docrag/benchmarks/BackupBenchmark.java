@@ -51,7 +51,7 @@ import java.util.Random;
  * commit and the H2 catalog export under the write lock, which every backup pays first), and
  * this CPU's single-thread SHA-256 throughput, the upper bound of hashing.
  *
- * <p>Options: {@code --docs N} (default 20000), {@code --rounds R} (default 5), {@code --quick}
+ * <p>Options: {@code --docs N} (default 60000: at 20,000 a plain copy takes 0.1 s, too short to time on a shared machine), {@code --rounds R} (default 5), {@code --quick}
  * (3000 documents, 2 rounds; under a minute), {@code --dir DIR} (scratch, default a temp dir),
  * {@code --out FILE}.
  */
@@ -61,7 +61,7 @@ public final class BackupBenchmark {
     private static final String TENANT = "bench";
 
     public static void main(String[] args) throws IOException {
-        int docs = 20_000;
+        int docs = 60_000;
         int rounds = 5;
         Path scratch = null;
         Path out = Path.of("benchmarks/results/backup.json");

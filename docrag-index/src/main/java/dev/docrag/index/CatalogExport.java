@@ -53,11 +53,22 @@ final class CatalogExport implements AutoCloseable {
     private final Connection connection;
     private final String schema;
     private final long sequence;
+    private final boolean snapshotFixed;
 
-    private CatalogExport(Connection connection, String schema, long sequence) {
+    private CatalogExport(Connection connection, String schema, long sequence, boolean snapshotFixed) {
         this.connection = connection;
         this.schema = schema;
         this.sequence = sequence;
+        this.snapshotFixed = snapshotFixed;
+    }
+
+    /**
+     * Whether the rows may be read later, outside DocRag's write lock: true for PostgreSQL, whose
+     * REPEATABLE READ is snapshot isolation fixed by the first statement. For other databases the
+     * caller writes the export at once, under the lock.
+     */
+    boolean snapshotFixed() {
+        return snapshotFixed;
     }
 
     /** Opens the snapshot transaction (see the class comment); call under DocRag's write lock. */
@@ -75,7 +86,7 @@ final class CatalogExport implements AutoCloseable {
                     seq = Long.parseLong(rs.getString(1));
                 }
             }
-            return new CatalogExport(c, schema, seq);
+            return new CatalogExport(c, schema, seq, "PostgreSQL".equals(c.getMetaData().getDatabaseProductName()));
         } catch (SQLException | RuntimeException e) {
             try {
                 c.rollback();

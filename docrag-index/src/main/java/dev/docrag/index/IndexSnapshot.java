@@ -105,7 +105,14 @@ public final class IndexSnapshot implements AutoCloseable {
                 // holds the rows of exactly this commit's write; they are read later, outside the lock
                 rows = catalog.beginExport();
             }
-            return new IndexSnapshot(index, commit, catalog.documentCount(), export, rows, IndexIdentity.of(directory));
+            IndexSnapshot snap = new IndexSnapshot(index, commit, catalog.documentCount(), export, rows,
+                    IndexIdentity.of(directory));
+            if (rows != null && !rows.snapshotFixed()) {
+                // not PostgreSQL: read the rows now, under the write lock (on failure the catch below
+                // releases the commit and the transaction, which writeTo has ended already)
+                snap.ensureExported();
+            }
+            return snap;
         } catch (IOException | SQLException | RuntimeException e) {
             try {
                 index.unpin(commit);
@@ -219,6 +226,13 @@ public final class IndexSnapshot implements AutoCloseable {
         }
         ensureExported();
         return catalogExport == null ? Optional.empty() : Optional.of(Files.newInputStream(catalogExport));
+    }
+
+    /** Whether this snapshot has a catalog export (without writing a pending one). */
+    public boolean hasCatalogExport() {
+        synchronized (this) {
+            return catalogExport != null || pendingExport != null;
+        }
     }
 
     /** The size of the catalog export in bytes; empty when there is none. */

@@ -78,7 +78,11 @@ import java.util.zip.GZIPOutputStream;
  * <ul>
  *   <li><b>Hot and consistent:</b> a backup is one {@link DocRag#snapshot()}: the Lucene commit of
  *       the last acknowledged write, pinned while it is copied, and the catalog exported at the same
- *       write. Searches never wait; writes wait only while the snapshot is taken.</li>
+ *       write (an H2 script, or a shared catalog's rows read in a snapshot transaction). Searches
+ *       never wait; writes wait only while the snapshot is taken.</li>
+ *   <li><b>Fast:</b> files are copied on {@link Builder#copyThreads} threads; a new file is read once
+ *       (hashed while it is written aside, then renamed to its digest); fsyncs are batched before
+ *       the manifest, whose publication stays the commit point.</li>
  *   <li><b>Content-addressed and incremental:</b> every file is stored once, under its SHA-256
  *       ({@code blobs/ab/ab12…}); a file the repository already holds is not stored again. The
  *       manifest ({@code manifests/<id>.manifest}, see {@link Manifest}) is written last, after
@@ -90,7 +94,9 @@ import java.util.zip.GZIPOutputStream;
  *       with AES-256-GCM when a {@link BackupKey} is configured); a missing, truncated or changed
  *       file fails with a {@link BackupException} naming it.</li>
  *   <li><b>Restore never touches live data before the backup has been verified:</b> it builds a
- *       new directory beside the live one, verifies it deeply, and only then swaps it in (see
+ *       new directory beside the live one (and a shared catalog into a new schema, see
+ *       {@link Builder#restoreCatalogTo}), verifies it deeply, and only then swaps it in through a
+ *       journal that {@link #recoverInterruptedRestore} completes after a crash (see
  *       {@link #restore(String, Path, boolean)}).</li>
  *   <li>Thread-safe: backups, restores, prunes and deletes of one manager run one at a time. Two
  *       managers (or processes) must not prune one repository while another backs up to it.</li>
@@ -201,7 +207,7 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                 List<Future<Stored>> tasks = new ArrayList<>();
                 try {
                     // the catalog export first: it is compressed as well as copied, the longest task
-                    catalogTask = snap.catalogExportSize().isPresent() ? pool.submit(() -> storeCatalog(snap)) : null;
+                    catalogTask = snap.hasCatalogExport() ? pool.submit(() -> storeCatalog(snap)) : null;
                     // largest first, so that the threads finish together
                     List<Map.Entry<String, Long>> bySize = new ArrayList<>(snap.files().entrySet());
                     bySize.sort(Map.Entry.<String, Long>comparingByValue().reversed());
@@ -792,12 +798,15 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
      *   <li>if {@code directory} is a symbolic link (the generation layout), a new link to the new
      *       directory replaces it in one atomic rename; the previous target stays;</li>
      *   <li>if it is a directory, it is renamed to {@code <name>.before-restore-<id>-<random>} and
-     *       the new one renamed into its place (two atomic renames on one filesystem; if the second
-     *       fails the first is undone);</li>
+     *       the new one renamed into its place (two atomic renames on one filesystem);</li>
      *   <li>if it does not exist, the new directory is renamed to it.</li>
      * </ul>
-     * If anything fails before the swap, the new directory is deleted and {@code directory} is
-     * untouched.
+     * With {@link Builder#restoreCatalogTo} and a backup of a shared catalog, the catalog is first
+     * imported into a new schema and swapped in (two schema renames in one transaction) just before
+     * the directory. The swap is recorded first in {@code <directory>.restore-journal}; a crash
+     * during it is completed by {@link #recoverInterruptedRestore}, which this method calls before
+     * anything else. If anything fails before the swap, the new directory (and schema) is deleted
+     * and {@code directory} is untouched.
      *
      * @param force restore even a backup of another embedding model or a newer DocRag index
      *              format (which then cannot be opened as a DocRag by this version)
