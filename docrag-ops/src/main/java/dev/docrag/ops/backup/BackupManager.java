@@ -225,26 +225,39 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                     pool.shutdown();
                 }
                 List<Manifest.FileEntry> files = new ArrayList<>();
-                for (Future<Stored> t : tasks) {
-                    Stored s = await(t);
-                    files.add(s.entry);
-                    if (s.bytes >= 0) {
-                        stored++;
-                        bytes += s.bytes;
-                    } else {
-                        reused++;
-                    }
-                }
                 Manifest.FileEntry catalog = null;
-                if (catalogTask != null) {
-                    Stored s = await(catalogTask);
-                    catalog = s.entry;
-                    if (s.bytes >= 0) {
-                        stored++;
-                        bytes += s.bytes;
-                    } else {
-                        reused++;
+                try {
+                    for (Future<Stored> t : tasks) {
+                        Stored s = await(t);
+                        files.add(s.entry);
+                        if (s.bytes >= 0) {
+                            stored++;
+                            bytes += s.bytes;
+                        } else {
+                            reused++;
+                        }
                     }
+                    if (catalogTask != null) {
+                        Stored s = await(catalogTask);
+                        catalog = s.entry;
+                        if (s.bytes >= 0) {
+                            stored++;
+                            bytes += s.bytes;
+                        } else {
+                            reused++;
+                        }
+                    }
+                } catch (IOException | RuntimeException | Error e) {
+                    // one copy failed: stop the others before the snapshot is released under them
+                    pool.shutdownNow();
+                    try {
+                        if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
+                            LOG.warn("Backup copy threads still running 30 s after a failure");
+                        }
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw e;
                 }
                 long filesNanos = System.nanoTime() - started - snapshotNanos;
                 String id = newId(snap.takenAt());
