@@ -221,6 +221,14 @@ final class Catalog implements AutoCloseable {
     }
 
     /**
+     * Opens a logical export of this catalog's tables at this moment ({@link CatalogExport}: a
+     * snapshot transaction); for a shared catalog, which {@link #exportScript} cannot export.
+     */
+    CatalogExport beginExport() throws SQLException {
+        return CatalogExport.begin(dataSource, schema);
+    }
+
+    /**
      * Creates DocRag's own H2 catalog in {@code dir} from a script written by
      * {@link #exportScript}; {@code dir} must not hold a catalog yet.
      *

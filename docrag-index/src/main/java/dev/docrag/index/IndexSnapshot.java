@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One point in time of a {@link DocRag}, held still for copying: the last Lucene commit (pinned,
  * so that merges and later commits cannot delete its files until {@link #close()}) and, taken at
- * the same logical point, an export of the catalog. Made by {@link DocRag#snapshot()}; this is
+ * the same logical point, an export of the catalog (an H2 script of DocRag's own catalog, or a
+ * logical export of a shared catalog's tables read in a snapshot transaction). Made by {@link DocRag#snapshot()}; this is
  * the hook backups are built on (docrag-ops), not a backup itself.
  *
  * <p>Guarantees:
@@ -58,13 +59,16 @@ public final class IndexSnapshot implements AutoCloseable {
     private final String luceneVersion;
     private final int documents;
     private final long chunks;
-    private final Path catalogExport; // null: the catalog is shared, not exported
+    /** The H2 script, or the logical export once written; null before that and without a catalog export. */
+    private Path catalogExport;
+    /** A shared catalog's snapshot transaction, until its rows are written to {@link #catalogExport}. */
+    private CatalogExport pendingExport;
     private final String identity;
     private final Instant takenAt;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private IndexSnapshot(ChunkIndex index, IndexCommit commit, int documents, Path catalogExport, String identity)
-            throws IOException {
+    private IndexSnapshot(ChunkIndex index, IndexCommit commit, int documents, Path catalogExport,
+                          CatalogExport pendingExport, String identity) throws IOException {
         this.index = index;
         this.commit = commit;
         this.indexPath = index.path();
@@ -82,6 +86,7 @@ public final class IndexSnapshot implements AutoCloseable {
         }
         this.documents = documents;
         this.catalogExport = catalogExport;
+        this.pendingExport = pendingExport;
         this.identity = identity;
         this.takenAt = Instant.now();
     }
@@ -90,22 +95,55 @@ public final class IndexSnapshot implements AutoCloseable {
     static IndexSnapshot take(ChunkIndex index, Catalog catalog, Path directory) throws IOException, SQLException {
         IndexCommit commit = index.pin();
         Path export = null;
+        CatalogExport rows = null;
         try {
             if (catalog.isOwnH2()) {
                 export = Files.createTempFile("docrag-catalog-", ".sql"); // owner-only on POSIX
                 catalog.exportScript(export);
+            } else {
+                // a shared catalog: fix a snapshot transaction now, under the write lock, so that it
+                // holds the rows of exactly this commit's write; they are read later, outside the lock
+                rows = catalog.beginExport();
             }
-            return new IndexSnapshot(index, commit, catalog.documentCount(), export, IndexIdentity.of(directory));
+            IndexSnapshot snap = new IndexSnapshot(index, commit, catalog.documentCount(), export, rows,
+                    IndexIdentity.of(directory));
+            if (rows != null && !rows.snapshotFixed()) {
+                // not PostgreSQL: read the rows now, under the write lock (on failure the catch below
+                // releases the commit and the transaction, which writeTo has ended already)
+                snap.ensureExported();
+            }
+            return snap;
         } catch (IOException | SQLException | RuntimeException e) {
             try {
                 index.unpin(commit);
                 if (export != null) {
                     Files.deleteIfExists(export);
                 }
-            } catch (IOException | RuntimeException suppressed) {
+                if (rows != null) {
+                    rows.close();
+                }
+            } catch (IOException | SQLException | RuntimeException suppressed) {
                 e.addSuppressed(suppressed);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Writes a shared catalog's rows from the snapshot transaction, once; no-op for an H2 script.
+     */
+    private synchronized void ensureExported() throws IOException {
+        if (pendingExport == null) {
+            return;
+        }
+        Path file = Files.createTempFile("docrag-catalog-", ".rows"); // owner-only on POSIX
+        try {
+            pendingExport.writeTo(file);
+            catalogExport = file;
+            pendingExport = null;
+        } catch (SQLException | IOException | RuntimeException e) {
+            Files.deleteIfExists(file);
+            throw new IOException("exporting the shared catalog failed: " + e.getMessage(), e);
         }
     }
 
@@ -176,21 +214,40 @@ public final class IndexSnapshot implements AutoCloseable {
     }
 
     /**
-     * Opens the catalog export: an SQL script of DocRag's own H2 catalog (every table, the
-     * migration history included). Empty for a shared catalog (PostgreSQL, a host's data source),
-     * which is not exported: it is rebuilt from the index on restore (see "Backups" in
-     * docs/architecture.md).
+     * Opens the catalog export: for DocRag's own H2 catalog an SQL script of every table (the
+     * migration history included); for a shared catalog (PostgreSQL, a host's data source) a
+     * logical export of DocRag's tables read in a snapshot transaction fixed when this snapshot
+     * was taken (see {@link #catalogExportName()} and "Backups" in docs/architecture.md). The
+     * first call of this or {@link #catalogExportSize()} writes a shared catalog's export.
      */
     public Optional<InputStream> openCatalogExport() throws IOException {
         if (closed.get()) {
             throw new IllegalStateException("the snapshot is closed");
         }
+        ensureExported();
         return catalogExport == null ? Optional.empty() : Optional.of(Files.newInputStream(catalogExport));
+    }
+
+    /** Whether this snapshot has a catalog export (without writing a pending one). */
+    public boolean hasCatalogExport() {
+        synchronized (this) {
+            return catalogExport != null || pendingExport != null;
+        }
     }
 
     /** The size of the catalog export in bytes; empty when there is none. */
     public Optional<Long> catalogExportSize() throws IOException {
+        ensureExported();
         return catalogExport == null ? Optional.empty() : Optional.of(Files.size(catalogExport));
+    }
+
+    /**
+     * The catalog export's file name: {@code catalog.sql} (an H2 script) or {@code catalog.rows}
+     * (the logical export of a shared catalog); {@link #restoreCatalog} reads either.
+     */
+    public String catalogExportName() {
+        return pendingExport != null || (catalogExport != null && catalogExport.getFileName().toString().endsWith(".rows"))
+                ? "catalog.rows" : "catalog.sql";
     }
 
     /**
@@ -206,10 +263,53 @@ public final class IndexSnapshot implements AutoCloseable {
         Objects.requireNonNull(export, "export");
         try {
             Files.createDirectories(directory);
+            if (isRows(export)) { // a shared catalog's export, into the directory's own H2 catalog
+                if (Files.exists(directory.resolve("catalog.mv.db"))) {
+                    throw new java.nio.file.FileAlreadyExistsException(directory.resolve("catalog.mv.db").toString(), null,
+                            "a catalog exists already; import only into a new directory");
+                }
+                long seq = CatalogExport.importInto(Catalog.h2Url(directory), "sa", "", "PUBLIC", export);
+                try (java.sql.Connection c = java.sql.DriverManager.getConnection(Catalog.h2Url(directory), "sa", "");
+                     java.sql.Statement st = c.createStatement()) {
+                    st.execute("SHUTDOWN"); // writes and closes the file now
+                }
+                return seq;
+            }
             return Catalog.importScript(directory, export);
         } catch (IOException | SQLException e) {
             throw new DocRagException("cannot restore the catalog into " + directory + " from " + export + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Creates a shared catalog in {@code schema} of the database at {@code jdbcUrl} (PostgreSQL)
+     * from a shared catalog's export ({@code catalog.rows}); for restoring. The schema must not
+     * hold tables (it is created if missing). A DocRag opened with {@code catalogUrl(jdbcUrl, ...)}
+     * and {@code catalogSchema(schema)} on the restored directory then finds it.
+     *
+     * @return the write sequence number the imported catalog agrees with, or -1 if it records none
+     * @throws DocRagException if the export cannot be imported
+     */
+    public static long restoreCatalog(String jdbcUrl, String user, String password, String schema, Path export) {
+        Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+        Catalog.checkSchemaName(schema);
+        try {
+            if (!isRows(export)) {
+                throw new IOException(export + " is an H2 script; only a shared catalog's export imports into " + jdbcUrl);
+            }
+            return CatalogExport.importInto(jdbcUrl, user, password, schema, export);
+        } catch (IOException | SQLException e) {
+            throw new DocRagException("cannot restore the catalog into schema " + schema + " at " + jdbcUrl + " from "
+                    + export + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isRows(Path export) throws IOException {
+        try (java.io.BufferedReader r = Files.newBufferedReader(export, java.nio.charset.StandardCharsets.UTF_8)) {
+            return CatalogExport.MAGIC.equals(r.readLine());
+        } catch (java.nio.charset.MalformedInputException e) {
+            return false;
         }
     }
 
@@ -223,6 +323,16 @@ public final class IndexSnapshot implements AutoCloseable {
             index.unpin(commit);
         } catch (IOException | RuntimeException e) {
             LOG.warn("Releasing the snapshot of write {} failed: {}", sequence, e.toString());
+        }
+        synchronized (this) {
+            if (pendingExport != null) {
+                try {
+                    pendingExport.close();
+                } catch (SQLException e) {
+                    LOG.warn("Ending the catalog snapshot of write {} failed: {}", sequence, e.toString());
+                }
+                pendingExport = null;
+            }
         }
         try {
             if (catalogExport != null) {

@@ -43,8 +43,10 @@ import java.util.stream.Stream;
  * {@code docrag.test.postgres.user}/{@code .password} (default {@code docrag}/{@code docrag}).
  * Without binaries and without a URL the tests <em>fail</em>, saying how to install PostgreSQL;
  * only {@code -Ddocrag.test.postgres=skip} skips them.
+ *
+ * <p>Public (in docrag-index's test-jar) so that docrag-ops' backup tests use the same server.
  */
-final class PostgresServer implements ParameterResolver, ExecutionCondition {
+public final class PostgresServer implements ParameterResolver, ExecutionCondition {
     private static final String SKIP = "docrag.test.postgres";
     private static final String INSTALL = "Install PostgreSQL with `apt-get install -y postgresql` (Debian/Ubuntu), or"
             + " point -Ddocrag.test.postgres.bin=<dir> at its binaries, or -Ddocrag.test.postgres.url=jdbc:postgresql://..."
@@ -56,7 +58,7 @@ final class PostgresServer implements ParameterResolver, ExecutionCondition {
     private final String password;
 
     /** JUnit's constructor for the extension instance; the server itself is {@link Cluster}. */
-    PostgresServer() {
+    public PostgresServer() {
         this(null, null, null);
     }
 
@@ -66,19 +68,19 @@ final class PostgresServer implements ParameterResolver, ExecutionCondition {
         this.password = password;
     }
 
-    String url() {
+    public String url() {
         return url;
     }
 
-    String user() {
+    public String user() {
         return user;
     }
 
-    String password() {
+    public String password() {
         return password;
     }
 
-    Connection connect() throws SQLException {
+    public Connection connect() throws SQLException {
         return DriverManager.getConnection(url, user, password);
     }
 

@@ -50,7 +50,10 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -75,7 +78,11 @@ import java.util.zip.GZIPOutputStream;
  * <ul>
  *   <li><b>Hot and consistent:</b> a backup is one {@link DocRag#snapshot()}: the Lucene commit of
  *       the last acknowledged write, pinned while it is copied, and the catalog exported at the same
- *       write. Searches never wait; writes wait only while the snapshot is taken.</li>
+ *       write (an H2 script, or a shared catalog's rows read in a snapshot transaction). Searches
+ *       never wait; writes wait only while the snapshot is taken.</li>
+ *   <li><b>Fast:</b> files are copied on {@link Builder#copyThreads} threads; a new file is read once
+ *       (hashed while it is written aside, then renamed to its digest); fsyncs are batched before
+ *       the manifest, whose publication stays the commit point.</li>
  *   <li><b>Content-addressed and incremental:</b> every file is stored once, under its SHA-256
  *       ({@code blobs/ab/ab12…}); a file the repository already holds is not stored again. The
  *       manifest ({@code manifests/<id>.manifest}, see {@link Manifest}) is written last, after
@@ -87,7 +94,9 @@ import java.util.zip.GZIPOutputStream;
  *       with AES-256-GCM when a {@link BackupKey} is configured); a missing, truncated or changed
  *       file fails with a {@link BackupException} naming it.</li>
  *   <li><b>Restore never touches live data before the backup has been verified:</b> it builds a
- *       new directory beside the live one, verifies it deeply, and only then swaps it in (see
+ *       new directory beside the live one (and a shared catalog into a new schema, see
+ *       {@link Builder#restoreCatalogTo}), verifies it deeply, and only then swaps it in through a
+ *       journal that {@link #recoverInterruptedRestore} completes after a crash (see
  *       {@link #restore(String, Path, boolean)}).</li>
  *   <li>Thread-safe: backups, restores, prunes and deletes of one manager run one at a time. Two
  *       managers (or processes) must not prune one repository while another backs up to it.</li>
@@ -112,6 +121,9 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
     private final Clock clock;
     private final ScheduledExecutorService ownScheduler;
     private final ReentrantLock lock = new ReentrantLock();
+    private final int copyThreads;
+    private final SharedCatalog shared;
+    private final RestoreHook hook;
 
     private volatile Instant lastSuccess;
     private volatile Duration lastDuration;
@@ -129,6 +141,9 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
         this.goldenQueries = List.copyOf(b.goldenQueries);
         this.scratch = b.scratch;
         this.clock = b.clock;
+        this.copyThreads = b.copyThreads;
+        this.shared = b.shared;
+        this.hook = b.hook;
         this.ownScheduler = b.every == null ? null : Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "docrag-backup");
             t.setDaemon(true);
@@ -179,29 +194,51 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                 int stored = 0;
                 int reused = 0;
                 long bytes = 0;
-                List<Manifest.FileEntry> files = new ArrayList<>();
-                for (Map.Entry<String, Long> f : snap.files().entrySet()) {
-                    String name = f.getKey();
-                    Stored s = store(name, () -> snap.open(name), f.getValue());
-                    files.add(s.entry);
-                    if (s.bytes >= 0) {
-                        stored++;
-                        bytes += s.bytes;
-                    } else {
-                        reused++;
+                // (name, size) pairs of the newest backup: such a file is most likely unchanged (Lucene
+                // files are write-once), so it is hashed first and stored only if the repository lacks
+                // it; any other file is most likely new and is stored in one pass (see store)
+                Set<String> likelyStored = likelyStored();
+                ExecutorService pool = Executors.newFixedThreadPool(copyThreads, r -> {
+                    Thread t = new Thread(r, "docrag-backup-copy");
+                    t.setDaemon(true);
+                    return t;
+                });
+                Future<Stored> catalogTask;
+                List<Future<Stored>> tasks = new ArrayList<>();
+                try {
+                    // the catalog export first: it is compressed as well as copied, the longest task
+                    catalogTask = snap.hasCatalogExport() ? pool.submit(() -> storeCatalog(snap)) : null;
+                    // largest first, so that the threads finish together
+                    List<Map.Entry<String, Long>> bySize = new ArrayList<>(snap.files().entrySet());
+                    bySize.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+                    Map<String, Future<Stored>> byName = new java.util.HashMap<>();
+                    for (Map.Entry<String, Long> f : bySize) {
+                        String name = f.getKey();
+                        long size = f.getValue();
+                        byName.put(name, pool.submit(() -> store(name, () -> snap.open(name), size,
+                                likelyStored.contains(name + " " + size))));
                     }
+                    for (String name : snap.files().keySet()) {
+                        tasks.add(byName.get(name));
+                    }
+                } finally {
+                    pool.shutdown();
                 }
+                List<Manifest.FileEntry> files = new ArrayList<>();
                 Manifest.FileEntry catalog = null;
-                if (snap.catalogExportSize().isPresent()) {
-                    // gzipped: the SQL text of the rows (hashes, titles, paths) shrinks several times,
-                    // and it is the one file stored whole by every backup
-                    Path gz = Files.createTempFile("docrag-catalog-", ".sql.gz");
-                    try {
-                        try (InputStream in = snap.openCatalogExport().orElseThrow();
-                             OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz), 1 << 16)) {
-                            in.transferTo(out);
+                try {
+                    for (Future<Stored> t : tasks) {
+                        Stored s = await(t);
+                        files.add(s.entry);
+                        if (s.bytes >= 0) {
+                            stored++;
+                            bytes += s.bytes;
+                        } else {
+                            reused++;
                         }
-                        Stored s = store(Manifest.CATALOG_GZ_NAME, () -> Files.newInputStream(gz), Files.size(gz));
+                    }
+                    if (catalogTask != null) {
+                        Stored s = await(catalogTask);
                         catalog = s.entry;
                         if (s.bytes >= 0) {
                             stored++;
@@ -209,9 +246,18 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                         } else {
                             reused++;
                         }
-                    } finally {
-                        Files.deleteIfExists(gz);
                     }
+                } catch (IOException | RuntimeException | Error e) {
+                    // one copy failed: stop the others before the snapshot is released under them
+                    pool.shutdownNow();
+                    try {
+                        if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
+                            LOG.warn("Backup copy threads still running 30 s after a failure");
+                        }
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw e;
                 }
                 long filesNanos = System.nanoTime() - started - snapshotNanos;
                 String id = newId(snap.takenAt());
@@ -219,16 +265,25 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                         snap.indexFormat(), snap.modelId(), snap.dimension(), snap.documentCount(), snap.chunkCount(),
                         snap.indexIdentity(), key == null ? null : key.id(), catalog, files);
                 byte[] manifest = m.toBytes();
+                long syncStarted = System.nanoTime();
                 try {
-                    target.sync(); // every file durable before the manifest that lists them
+                    // every file durable (and staged ones in place) before the manifest that lists them:
+                    // publishing the manifest stays the commit point of the backup
+                    target.sync();
+                } catch (IOException | RuntimeException e) {
+                    throw targetFailed(BLOBS, e);
+                }
+                long syncNanos = System.nanoTime() - syncStarted;
+                try {
                     target.put(manifestKey(id), () -> new ByteArrayInputStream(manifest), manifest.length);
                     target.sync();
                 } catch (IOException | RuntimeException e) {
                     throw targetFailed(manifestKey(id), e);
                 }
                 Duration took = Duration.ofNanos(System.nanoTime() - started);
-                LOG.debug("Backup {}: snapshot {} ms, files {} ms, manifest {} ms", id, snapshotNanos / 1_000_000,
-                        filesNanos / 1_000_000, (took.toNanos() - snapshotNanos - filesNanos) / 1_000_000);
+                LOG.debug("Backup {}: snapshot {} ms, files {} ms, sync {} ms, manifest {} ms", id, snapshotNanos / 1_000_000,
+                        filesNanos / 1_000_000, syncNanos / 1_000_000,
+                        (took.toNanos() - snapshotNanos - filesNanos - syncNanos) / 1_000_000);
                 lastSuccess = clock.instant();
                 lastDuration = took;
                 lastBytes = bytes;
@@ -248,24 +303,127 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
     private record Stored(Manifest.FileEntry entry, long bytes) {
     }
 
-    /** Stores one file unless the repository has it; {@code bytes} is -1 when it was reused. */
-    private Stored store(String name, BackupTarget.Content source, long size) throws IOException {
-        String sha;
-        try (InputStream in = source.open()) {
-            sha = sha256(in, size, name);
-        }
-        Manifest.FileEntry entry = new Manifest.FileEntry(name, size, sha);
-        String blob = blobKey(sha, key == null ? null : key.id());
-        long storedSize = key == null ? size : Encryption.encryptedSize(size);
-        OptionalLong existing;
+    /** Waits for a copy task; its failure is rethrown as it was thrown. */
+    private static Stored await(Future<Stored> task) throws IOException {
         try {
-            existing = target.size(blob);
-        } catch (IOException | RuntimeException e) {
-            throw targetFailed(blob, e);
+            return task.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while backing up");
         }
-        if (existing.isPresent() && existing.getAsLong() == storedSize) {
-            return new Stored(entry, -1);
+    }
+
+    /** "name size" of every file of the newest readable backup (empty if there is none). */
+    private Set<String> likelyStored() {
+        List<String> keys;
+        try {
+            keys = manifestKeys();
+        } catch (RuntimeException e) {
+            return Set.of(); // only costs speed; storing will report what is wrong with the target
         }
+        for (int i = keys.size() - 1; i >= 0; i--) {
+            try {
+                Set<String> out = new HashSet<>();
+                for (Manifest.FileEntry f : readManifest(keys.get(i)).files()) {
+                    out.add(f.name() + " " + f.size());
+                }
+                return out;
+            } catch (BackupException e) {
+                // an unreadable manifest only costs speed here
+            }
+        }
+        return Set.of();
+    }
+
+    /**
+     * gzip at the fastest level: the catalog export is compressed by every backup, and level 1
+     * takes a fraction of the default level's time for most of its gain on SQL text.
+     */
+    private static final class FastGzip extends GZIPOutputStream {
+        FastGzip(OutputStream out) throws IOException {
+            super(out, 1 << 16);
+            def.setLevel(java.util.zip.Deflater.BEST_SPEED);
+        }
+    }
+
+    /** Compresses the catalog export to a temporary file and stores that. */
+    private Stored storeCatalog(IndexSnapshot snap) throws IOException {
+        // gzipped: the SQL text of the rows (hashes, titles, paths) shrinks several times,
+        // and it is the one file stored whole by every backup
+        Path gz = Files.createTempFile("docrag-catalog-", ".gz");
+        try {
+            try (InputStream in = snap.openCatalogExport().orElseThrow();
+                 OutputStream out = new FastGzip(Files.newOutputStream(gz))) {
+                in.transferTo(out);
+            }
+            return store(snap.catalogExportName() + ".gz", () -> Files.newInputStream(gz), Files.size(gz), false);
+        } finally {
+            Files.deleteIfExists(gz);
+        }
+    }
+
+    /**
+     * Stores one file unless the repository has it; {@code bytes} is -1 when it was reused.
+     *
+     * <p>A file {@code likelyStored} (the newest backup lists its name and size) is hashed first
+     * and read a second time only if the repository lacks it. Any other file, on a target that
+     * {@linkplain BackupTarget#canStage stages}, is read once: hashed while it is written aside, then
+     * published under its digest, or discarded if the repository has it already. A target that
+     * cannot stage gets the hash first and the bytes second, through a digest that must match.
+     */
+    private Stored store(String name, BackupTarget.Content source, long size, boolean likelyStored) throws IOException {
+        long storedSize = key == null ? size : Encryption.encryptedSize(size);
+        String sha = null;
+        if (likelyStored || !target.canStage()) {
+            try (InputStream in = source.open()) {
+                sha = sha256(in, size, name);
+            }
+            String blob = blobKey(sha, key == null ? null : key.id());
+            if (exists(blob, storedSize)) {
+                return new Stored(new Manifest.FileEntry(name, size, sha), -1);
+            }
+        }
+        if (target.canStage()) {
+            MessageDigest digest = sha256();
+            BackupTarget.Staged staged;
+            try (InputStream plain = new DigestInputStream(source.open(), digest);
+                 InputStream content = key == null ? plain : Encryption.encrypt(key, plain)) {
+                try {
+                    staged = target.stage(content, storedSize);
+                } catch (IOException | RuntimeException e) {
+                    throw targetFailed(name, e);
+                }
+            }
+            String got = HexFormat.of().formatHex(digest.digest());
+            if (sha != null && !got.equals(sha)) {
+                staged.discard();
+                throw changed(name);
+            }
+            String blob = blobKey(got, key == null ? null : key.id());
+            try {
+                if (exists(blob, storedSize)) {
+                    staged.discard();
+                    return new Stored(new Manifest.FileEntry(name, size, got), -1);
+                }
+                staged.publish(blob);
+            } catch (IOException | RuntimeException e) {
+                throw targetFailed(blob + " (" + name + ")", e);
+            }
+            return new Stored(new Manifest.FileEntry(name, size, got), storedSize);
+        }
+        String blob = blobKey(sha, key == null ? null : key.id());
         MessageDigest[] sent = new MessageDigest[1];
         BackupTarget.Content upload = () -> {
             sent[0] = sha256();
@@ -278,10 +436,23 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
             throw targetFailed(blob + " (" + name + ")", e);
         }
         if (!HexFormat.of().formatHex(sent[0].digest()).equals(sha)) {
-            throw new BackupException(BackupException.Problem.SOURCE_FAILED, name,
-                    name + " changed while it was being backed up (a pinned file must not change)");
+            throw changed(name);
         }
-        return new Stored(entry, storedSize);
+        return new Stored(new Manifest.FileEntry(name, size, sha), storedSize);
+    }
+
+    private boolean exists(String blob, long storedSize) {
+        try {
+            OptionalLong existing = target.size(blob);
+            return existing.isPresent() && existing.getAsLong() == storedSize;
+        } catch (IOException | RuntimeException e) {
+            throw targetFailed(blob, e);
+        }
+    }
+
+    private static BackupException changed(String name) {
+        return new BackupException(BackupException.Problem.SOURCE_FAILED, name,
+                name + " changed while it was being backed up (a pinned file must not change)");
     }
 
     /**
@@ -411,8 +582,8 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
             } else {
                 Path dir = scratchDirectory(id);
                 try {
-                    long bytes = materialise(m, dir);
-                    List<String> checks = check(m, dir);
+                    long bytes = materialise(m, dir, null);
+                    List<String> checks = check(m, dir, null);
                     report = new VerifyReport(id, depth, clock.instant(), m.allFiles().size(), bytes, checks,
                             Duration.ofNanos(System.nanoTime() - started));
                 } finally {
@@ -506,7 +677,7 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
      * files under {@code index/}, the catalog imported from its export, the identity file. Every
      * file is verified as it is read; nothing outside {@code dir} is written.
      */
-    private long materialise(Manifest m, Path dir) {
+    private long materialise(Manifest m, Path dir, SharedCatalog shared) {
         keyFor(m);
         long bytes = 0;
         try {
@@ -523,11 +694,11 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                 }
             }
             if (m.catalog() != null) {
-                Path script = dir.resolve(".catalog-import.sql");
-                boolean gzipped = m.catalog().name().equals(Manifest.CATALOG_GZ_NAME);
+                Path script = dir.resolve(".catalog-import");
+                boolean gzipped = m.catalog().name().endsWith(".gz");
                 try (OutputStream file = Files.newOutputStream(script, StandardOpenOption.CREATE_NEW)) {
                     if (gzipped) {
-                        Path gz = dir.resolve(".catalog-import.sql.gz");
+                        Path gz = dir.resolve(".catalog-import.gz");
                         try (OutputStream out = Files.newOutputStream(gz, StandardOpenOption.CREATE_NEW)) {
                             bytes += read(m, m.catalog(), out); // verified before it is decompressed
                         }
@@ -542,7 +713,9 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                 }
                 long seq;
                 try {
-                    seq = IndexSnapshot.restoreCatalog(dir, script);
+                    seq = shared != null && isRows(m)
+                            ? IndexSnapshot.restoreCatalog(shared.jdbcUrl, shared.user, shared.password, shared.schema, script)
+                            : IndexSnapshot.restoreCatalog(dir, script);
                 } catch (DocRagException e) {
                     throw new BackupException(BackupException.Problem.VERIFY_FAILED, m.catalog().name(),
                             "backup " + m.id() + ": the catalog export does not import: " + e.getMessage(), e);
@@ -562,10 +735,10 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
     }
 
     /** Deep checks of a materialised backup; returns the names of the checks that passed. */
-    private List<String> check(Manifest m, Path dir) {
+    private List<String> check(Manifest m, Path dir, SharedCatalog shared) {
         List<String> checks = new ArrayList<>(List.of("manifest checksum", "files present, sizes, SHA-256"));
         if (m.catalog() != null) {
-            checks.add("catalog imports at write " + m.sequence());
+            checks.add("catalog imports at write " + m.sequence() + (shared != null && isRows(m) ? " into schema " + shared.schema : ""));
         }
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         try (Directory d = FSDirectory.open(dir.resolve(IndexSnapshot.INDEX_DIRECTORY)); CheckIndex ci = new CheckIndex(d)) {
@@ -589,7 +762,11 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                     m.id(), m.modelId(), embedder.model().id());
             return checks;
         }
-        try (DocRag restored = DocRag.builder().directory(dir).embedder(embedder).build()) {
+        DocRag.Builder open = DocRag.builder().directory(dir).embedder(embedder);
+        if (shared != null && isRows(m)) {
+            open.catalogUrl(shared.jdbcUrl, shared.user, shared.password).catalogSchema(shared.schema);
+        }
+        try (DocRag restored = open.build()) {
             int docs = restored.documentCount();
             long chunks = restored.stats().chunks();
             if (docs != m.documents() || chunks != m.chunks()) {
@@ -634,12 +811,15 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
      *   <li>if {@code directory} is a symbolic link (the generation layout), a new link to the new
      *       directory replaces it in one atomic rename; the previous target stays;</li>
      *   <li>if it is a directory, it is renamed to {@code <name>.before-restore-<id>-<random>} and
-     *       the new one renamed into its place (two atomic renames on one filesystem; if the second
-     *       fails the first is undone);</li>
+     *       the new one renamed into its place (two atomic renames on one filesystem);</li>
      *   <li>if it does not exist, the new directory is renamed to it.</li>
      * </ul>
-     * If anything fails before the swap, the new directory is deleted and {@code directory} is
-     * untouched.
+     * With {@link Builder#restoreCatalogTo} and a backup of a shared catalog, the catalog is first
+     * imported into a new schema and swapped in (two schema renames in one transaction) just before
+     * the directory. The swap is recorded first in {@code <directory>.restore-journal}; a crash
+     * during it is completed by {@link #recoverInterruptedRestore}, which this method calls before
+     * anything else. If anything fails before the swap, the new directory (and schema) is deleted
+     * and {@code directory} is untouched.
      *
      * @param force restore even a backup of another embedding model or a newer DocRag index
      *              format (which then cannot be opened as a DocRag by this version)
@@ -653,34 +833,251 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
             Manifest m = manifest(id);
             checkCompatible(m, force);
             Path live = directory.toAbsolutePath().normalize();
+            recoverInterruptedRestore(live);
             Path parent = live.getParent();
             String name = live.getFileName().toString();
-            String tag = id + "-" + UUID.randomUUID().toString().substring(0, 8);
+            String rand = UUID.randomUUID().toString().substring(0, 8);
+            String tag = id + "-" + rand;
             Path generation = parent.resolve(name + ".restore-" + tag);
+            SharedCatalog staging = shared != null && isRows(m) ? shared.staging(rand) : null;
             VerifyReport verified;
             try {
                 ensureNotInUse(live);
-                long bytes = materialise(m, generation);
-                List<String> checks = check(m, generation);
+                long bytes = materialise(m, generation, staging);
+                List<String> checks = check(m, generation, staging);
                 verified = new VerifyReport(id, VerifyDepth.DEEP, clock.instant(), m.allFiles().size(), bytes, checks,
                         Duration.ofNanos(System.nanoTime() - started));
                 lastVerification = verified.verifiedAt();
                 lastVerificationFailed = false;
-            } catch (RuntimeException e) {
+                hook.at("verified");
+            } catch (RuntimeException | IOException e) {
                 if (!(e instanceof BackupException b && b.problem() == BackupException.Problem.IN_USE)) {
                     lastVerificationFailed = true;
                 }
                 deleteTree(generation);
+                if (staging != null) {
+                    staging.dropQuietly();
+                }
                 LOG.warn("Restore of backup {} into {} failed before the swap; {} is untouched: {}", id, live, live, e.getMessage());
-                throw e;
+                if (e instanceof IOException io) {
+                    throw new UncheckedIOException(io);
+                }
+                throw (RuntimeException) e;
             }
-            Path previous = swap(live, generation, name + ".before-restore-" + tag);
+            Path previous = swap(live, generation, name + ".before-restore-" + tag, staging, rand);
             Duration took = Duration.ofNanos(System.nanoTime() - started);
-            LOG.info("Restored backup {} (write {}, {} documents) into {} in {} ms; previous data kept at {}", id, m.sequence(),
-                    m.documents(), live, took.toMillis(), previous);
+            LOG.info("Restored backup {} (write {}, {} documents) into {} in {} ms; previous data kept at {}{}", id, m.sequence(),
+                    m.documents(), live, took.toMillis(), previous,
+                    staging == null ? "" : ", previous catalog in schema " + shared.before(rand));
             return new RestoreReport(id, live, generation, previous, verified, took);
         } finally {
             lock.unlock();
+        }
+    }
+
+    private static boolean isRows(Manifest m) {
+        return m.catalog() != null && m.catalog().name().startsWith(Manifest.CATALOG_ROWS_NAME);
+    }
+
+    /** Where a restore puts a shared catalog (see {@link Builder#restoreCatalogTo}). */
+    private record SharedCatalog(String jdbcUrl, String user, String password, String schema) {
+        /** The schema a restore imports into before the swap: a new name beside the live schema. */
+        SharedCatalog staging(String rand) {
+            return new SharedCatalog(jdbcUrl, user, password, base() + "_restore_" + rand);
+        }
+
+        String before(String rand) {
+            return base() + "_before_" + rand;
+        }
+
+        private String base() {
+            return schema.length() > 40 ? schema.substring(0, 40) : schema;
+        }
+
+        java.sql.Connection connect() throws java.sql.SQLException {
+            return java.sql.DriverManager.getConnection(jdbcUrl, user, password);
+        }
+
+        boolean exists(java.sql.Connection c, String s) throws java.sql.SQLException {
+            try (java.sql.PreparedStatement ps = c.prepareStatement(
+                    "SELECT COUNT(*) FROM information_schema.schemata WHERE LOWER(schema_name) = LOWER(?)")) {
+                ps.setString(1, s);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1) > 0;
+                }
+            }
+        }
+
+        void dropQuietly() {
+            try (java.sql.Connection c = connect(); java.sql.Statement st = c.createStatement()) {
+                if (exists(c, schema)) {
+                    st.execute("DROP SCHEMA " + schema + " CASCADE");
+                }
+            } catch (java.sql.SQLException e) {
+                LOG.warn("Could not drop the restore's staging schema {}: {}", schema, e.getMessage());
+            }
+        }
+    }
+
+    /** Failure injection for tests: called at named steps of a restore. */
+    @FunctionalInterface
+    interface RestoreHook {
+        RestoreHook NONE = step -> {
+        };
+
+        void at(String step) throws IOException;
+    }
+
+    /** The journal of a restore's swap, beside the live directory: present only while a swap is under way. */
+    private static Path journal(Path live) {
+        return live.resolveSibling(live.getFileName() + ".restore-journal");
+    }
+
+    /**
+     * Finishes a restore whose swap was interrupted (a crash between its renames): the restored
+     * copy had been verified before the swap began, so the swap is completed (rolled forward). The
+     * state is read from {@code <directory>.restore-journal}; without one this does nothing.
+     * {@link #restore} calls it first; a host may call it before opening DocRag on {@code directory}.
+     *
+     * @return true if an interrupted swap was completed
+     */
+    public boolean recoverInterruptedRestore(Path directory) {
+        Path live = directory.toAbsolutePath().normalize();
+        Path journal = journal(live);
+        if (!Files.exists(journal)) {
+            return false;
+        }
+        lock.lock();
+        try {
+            Map<String, String> j = new java.util.HashMap<>();
+            for (String line : Files.readAllLines(journal, StandardCharsets.UTF_8)) {
+                int sp = line.indexOf(' ');
+                if (sp > 0) {
+                    j.put(line.substring(0, sp), line.substring(sp + 1));
+                }
+            }
+            Path generation = live.resolveSibling(j.get("generation")).normalize();
+            Path aside = live.resolveSibling(j.get("aside")).normalize();
+            if (!generation.getParent().equals(live.getParent()) || !aside.getParent().equals(live.getParent())) {
+                throw new IllegalStateException("the journal " + journal + " names paths outside " + live.getParent());
+            }
+            LOG.warn("Completing the interrupted restore swap of {} (journal {})", live, journal);
+            if (j.containsKey("schema-staging")) {
+                if (shared == null) {
+                    throw new IllegalStateException("the interrupted restore of " + live + " also swaps the catalog schema "
+                            + j.get("schema-live") + ": configure restoreCatalogTo(...) to complete it");
+                }
+                swapSchemas(j.get("schema-live"), j.get("schema-staging"), j.get("schema-before"));
+            }
+            if (Files.exists(generation, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                swapDirectories(live, generation, aside, "link".equals(j.get("live")));
+            }
+            finishJournal(journal);
+            return true;
+        } catch (IOException | java.sql.SQLException e) {
+            throw new UncheckedIOException("cannot complete the interrupted restore of " + live + ": " + e.getMessage(),
+                    e instanceof IOException io ? io : new IOException(e));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The swap: journal first (durable), then the catalog schema (one transaction), then the
+     * directory (one or two renames), then the journal goes. A crash in between leaves the journal,
+     * and {@link #recoverInterruptedRestore} completes the swap.
+     */
+    private Path swap(Path live, Path generation, String asideName, SharedCatalog staging, String rand) {
+        Path parent = live.getParent();
+        Path journal = journal(live);
+        boolean link = Files.isSymbolicLink(live);
+        Path aside = parent.resolve(asideName);
+        try {
+            if (!link && Files.exists(live)) {
+                ensureNotInUse(live);
+            }
+            Path previous = link ? parent.resolve(Files.readSymbolicLink(live)).normalize()
+                    : Files.exists(live) ? aside : null;
+            StringBuilder j = new StringBuilder();
+            j.append("generation ").append(generation.getFileName()).append('\n');
+            j.append("aside ").append(aside.getFileName()).append('\n');
+            j.append("live ").append(link ? "link" : "directory").append('\n');
+            if (staging != null) {
+                j.append("schema-live ").append(shared.schema).append('\n');
+                j.append("schema-staging ").append(staging.schema).append('\n');
+                j.append("schema-before ").append(shared.before(rand)).append('\n');
+            }
+            Path tmp = parent.resolve(journal.getFileName() + ".tmp");
+            Files.writeString(tmp, j, StandardCharsets.UTF_8);
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            atomicMove(tmp, journal);
+            syncDirectory(parent);
+            hook.at("journal-written");
+            if (staging != null) {
+                swapSchemas(shared.schema, staging.schema, shared.before(rand));
+                hook.at("schema-swapped");
+            }
+            swapDirectories(live, generation, aside, link);
+            finishJournal(journal);
+            return previous;
+        } catch (IOException | java.sql.SQLException e) {
+            throw new UncheckedIOException("swapping the restored copy " + generation + " into " + live + " failed: "
+                    + e.getMessage() + "; the restored copy is kept at " + generation + (Files.exists(journal)
+                    ? " and recoverInterruptedRestore(" + live + ") completes the swap" : ""),
+                    e instanceof IOException io ? io : new IOException(e));
+        }
+    }
+
+    /** Renames the live schema aside and the staging schema into its place, in one transaction; idempotent. */
+    private void swapSchemas(String liveSchema, String stagingSchema, String beforeSchema) throws java.sql.SQLException {
+        try (java.sql.Connection c = shared.connect()) {
+            if (!shared.exists(c, stagingSchema)) {
+                return; // done already
+            }
+            c.setAutoCommit(false);
+            try (java.sql.Statement st = c.createStatement()) {
+                if (shared.exists(c, liveSchema)) {
+                    st.execute("ALTER SCHEMA " + liveSchema + " RENAME TO " + beforeSchema);
+                }
+                st.execute("ALTER SCHEMA " + stagingSchema + " RENAME TO " + liveSchema);
+                c.commit(); // PostgreSQL's DDL is transactional: both renames or neither
+            } catch (java.sql.SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+    }
+
+    /** Puts {@code generation} in the place of {@code live}; idempotent, so a recovery can repeat it. */
+    private void swapDirectories(Path live, Path generation, Path aside, boolean link) throws IOException {
+        Path parent = live.getParent();
+        if (link) {
+            Path l = parent.resolve("." + live.getFileName() + ".link-" + UUID.randomUUID());
+            Files.createSymbolicLink(l, generation.getFileName());
+            Files.move(l, live, StandardCopyOption.ATOMIC_MOVE); // rename(2) replaces the old link atomically
+        } else {
+            if (Files.exists(live, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.exists(aside)) {
+                atomicMove(live, aside);
+                hook.at("live-moved-aside");
+            }
+            atomicMove(generation, live);
+        }
+        syncDirectory(parent);
+    }
+
+    private static void finishJournal(Path journal) throws IOException {
+        Files.deleteIfExists(journal);
+        syncDirectory(journal.getParent());
+    }
+
+    private static void syncDirectory(Path dir) {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // some filesystems cannot sync a directory; the renames are still atomic
         }
     }
 
@@ -717,36 +1114,6 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                     + " (its index lock is held): close it before restoring. Nothing was changed.", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot check whether " + live + " is in use: " + e.getMessage(), e);
-        }
-    }
-
-    private static Path swap(Path live, Path generation, String asideName) {
-        Path parent = live.getParent();
-        try {
-            if (Files.isSymbolicLink(live)) {
-                Path previous = parent.resolve(Files.readSymbolicLink(live)).normalize();
-                Path link = parent.resolve("." + live.getFileName() + ".link-" + UUID.randomUUID());
-                Files.createSymbolicLink(link, generation.getFileName());
-                Files.move(link, live, StandardCopyOption.ATOMIC_MOVE); // rename(2) replaces the old link atomically
-                return previous;
-            }
-            if (Files.exists(live)) {
-                ensureNotInUse(live);
-                Path aside = parent.resolve(asideName);
-                atomicMove(live, aside);
-                try {
-                    atomicMove(generation, live);
-                } catch (IOException e) {
-                    atomicMove(aside, live);
-                    throw e;
-                }
-                return aside;
-            }
-            atomicMove(generation, live);
-            return null;
-        } catch (IOException e) {
-            throw new UncheckedIOException("swapping the restored copy " + generation + " into " + live + " failed: "
-                    + e.getMessage() + "; the restored copy is kept at " + generation, e);
         }
     }
 
@@ -982,6 +1349,9 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
         private Path scratch;
         private Clock clock = Clock.systemUTC();
         private Duration every;
+        private int copyThreads = 2;
+        private SharedCatalog shared;
+        private RestoreHook hook = RestoreHook.NONE;
 
         private Builder(DocRag rag) {
             this.rag = rag;
@@ -1034,6 +1404,46 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
         /** Where deep verification restores to (a sub-directory per run, deleted afterwards). */
         public Builder scratchDirectory(Path directory) {
             this.scratch = Objects.requireNonNull(directory, "directory");
+            return this;
+        }
+
+        /**
+         * How many files a backup reads and stores at once; default 2. Hashing (SHA-256) is the
+         * CPU work of a backup; each thread takes one core while it runs, so keep this below the
+         * cores that searches need.
+         */
+        public Builder copyThreads(int threads) {
+            if (threads < 1 || threads > 64) {
+                throw new IllegalArgumentException("copyThreads must be 1..64, got " + threads);
+            }
+            this.copyThreads = threads;
+            return this;
+        }
+
+        /**
+         * Where restores put a shared catalog (backups of a DocRag whose catalog is PostgreSQL
+         * carry a logical export of its tables): schema {@code schema} of the database at
+         * {@code jdbcUrl}, which the restored DocRag then opens with {@code catalogUrl(jdbcUrl, ...)}
+         * and {@code catalogSchema(schema)}. The restore imports into a new schema beside it
+         * ({@code <schema>_restore_<random>}), verifies the restored copy against that, and swaps:
+         * the live schema is renamed to {@code <schema>_before_<random>} and the new one into its
+         * place in one transaction, just before the directory swap. Without this, a restore
+         * imports such an export into the restored directory's own H2 catalog.
+         */
+        public Builder restoreCatalogTo(String jdbcUrl, String user, String password, String schema) {
+            if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:")) {
+                throw new IllegalArgumentException("restoreCatalogTo needs a JDBC URL (jdbc:postgresql://...), got " + jdbcUrl);
+            }
+            if (schema == null || !schema.matches("[A-Za-z_][A-Za-z0-9_]{0,62}")) {
+                throw new IllegalArgumentException("restoreCatalogTo needs a plain schema name, got " + schema);
+            }
+            this.shared = new SharedCatalog(jdbcUrl, user, password, schema.toLowerCase(java.util.Locale.ROOT));
+            return this;
+        }
+
+        /** Failure injection at named restore steps; for tests. */
+        Builder restoreHook(RestoreHook hook) {
+            this.hook = Objects.requireNonNull(hook, "hook");
             return this;
         }
 

@@ -56,10 +56,45 @@ public interface BackupTarget extends AutoCloseable {
 
     /**
      * Makes every object {@link #put} so far durable (a filesystem target syncs the folders whose
-     * entries changed). {@link BackupManager} calls it before writing a manifest, so a manifest
+     * entries changed), and makes every {@link Staged#publish published} staged object durable and
+     * visible under its key. {@link BackupManager} calls it before writing a manifest, so a manifest
      * never survives a crash that its files did not. No-op where {@code put} is durable on return.
      */
     default void sync() throws IOException {
+    }
+
+    /**
+     * Whether {@link #stage} is supported: content-addressed storing in one pass over the source
+     * (the key is a digest of the content, known only once it has been read). The filesystem
+     * target stages; S3 does not (its key must be known when the upload starts).
+     */
+    default boolean canStage() {
+        return false;
+    }
+
+    /**
+     * Writes exactly {@code length} bytes from {@code content} aside: not visible under any key,
+     * not yet durable. The caller then {@link Staged#publish publishes} it under a key (it becomes
+     * visible, durably, by the next {@link #sync()}) or {@link Staged#discard discards} it. Staged
+     * objects never published are leftovers for {@link #cleanUpInterrupted()}.
+     *
+     * @throws UnsupportedOperationException if {@link #canStage()} is false
+     */
+    default Staged stage(InputStream content, long length) throws IOException {
+        throw new UnsupportedOperationException(describe() + " cannot stage objects");
+    }
+
+    /** An object written by {@link #stage}, waiting for its key. */
+    interface Staged {
+        /**
+         * Makes the object visible under {@code key} (replacing any) as part of the next
+         * {@link BackupTarget#sync()}, which makes it durable first and then renames it into place;
+         * until then it is invisible. A staged object is published or discarded once.
+         */
+        void publish(String key) throws IOException;
+
+        /** Drops the object. */
+        void discard() throws IOException;
     }
 
     /** Removes leftovers of writes interrupted by a crash (temporary files); called by prune. */

@@ -39,7 +39,9 @@ import java.util.regex.Pattern;
  * @param chunks        live chunks in the index
  * @param identity      the DocRag directory's identity
  * @param keyId         the id of the encryption key ({@link BackupKey#id()}), or null when not encrypted
- * @param catalog       the catalog export (H2 script), or null when the catalog is shared and not exported
+ * @param catalog       the catalog export: an H2 script ({@code catalog.sql.gz}) or a shared catalog's
+ *                      logical export ({@code catalog.rows.gz}); null in backups of a shared catalog
+ *                      made before such exports existed
  * @param files         the index files, by name
  */
 public record Manifest(String id, int format, Instant created, long sequence, String luceneVersion, int indexFormat,
@@ -52,6 +54,11 @@ public record Manifest(String id, int format, Instant created, long sequence, St
     public static final String CATALOG_NAME = "catalog.sql";
     /** The name of a gzipped catalog export, which this version writes. */
     public static final String CATALOG_GZ_NAME = "catalog.sql.gz";
+    /**
+     * The name of a shared catalog's logical export (PostgreSQL: DocRag's tables, read in one
+     * snapshot transaction), gzipped as {@code catalog.rows.gz}.
+     */
+    public static final String CATALOG_ROWS_NAME = "catalog.rows";
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}");
     private static final Pattern SHA = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern ID = Pattern.compile("[0-9]{8}T[0-9]{6}\\.[0-9]{3}Z(-[0-9]+)?");

@@ -50,6 +50,21 @@ public final class BackupKillWorker {
         }
 
         @Override
+        public boolean canStage() {
+            return inner.canStage();
+        }
+
+        @Override
+        public Staged stage(InputStream content, long length) throws IOException {
+            try {
+                Thread.sleep(15);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return inner.stage(content, length);
+        }
+
+        @Override
         public InputStream get(String key) throws IOException {
             return inner.get(key);
         }

@@ -315,7 +315,7 @@ class BackupRestoreTest {
     }
 
     @Test
-    void aSharedCatalogIsNotExportedAndARestoreRebuildsItFromTheIndex(@TempDir Path tmp) throws Exception {
+    void aSharedCatalogIsExportedAsRowsAndARestoreWithoutADatabaseImportsThemIntoH2(@TempDir Path tmp) throws Exception {
         // a shared catalog as a host would give it (H2 here, through the same JDBC path as PostgreSQL)
         String url = "jdbc:h2:file:" + tmp.resolve("shared").toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE";
         BackupTarget repo = BackupTarget.filesystem(tmp.resolve("repo"));
@@ -331,16 +331,75 @@ class BackupRestoreTest {
                 }
             }
             BackupReport r = b.backup();
-            assertThat(r.manifest().catalog()).as("no export of a shared catalog").isNull();
+            assertThat(r.manifest().catalog()).as("a logical export of the shared catalog").isNotNull();
+            assertThat(r.manifest().catalog().name()).isEqualTo("catalog.rows.gz");
             assertThat(r.manifest().documents()).isEqualTo(5);
             id = r.id();
             b.verify(id, VerifyDepth.DEEP);
         }
         Path restored = tmp.resolve("restored");
         BackupManager.builder().target(repo).embedder(embedder).build().restore(id, restored);
-        try (DocRag rag = Corpus.open(restored, embedder)) { // its own H2 catalog, rebuilt from the index
+        try (DocRag rag = Corpus.open(restored, embedder)) { // its own H2 catalog, imported from the rows
             Corpus.assertHolds(rag, expected, 6);
             assertThat(rag.metadataFields()).containsKey("version");
+        }
+        // the rows came back, the ingest-run history included (a rebuild from the index has none)
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + restored.resolve("catalog").toAbsolutePath(), "sa", "");
+             java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM ingest_runs")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("ingest runs restored").isPositive();
+        }
+    }
+
+    @Test
+    void aFailureBeforeTheSwapLeavesLiveUntouchedAndACrashBetweenTheRenamesIsCompletedByRecovery(@TempDir Path tmp) throws Exception {
+        Path live = tmp.resolve("live");
+        BackupTarget repo = BackupTarget.filesystem(tmp.resolve("repo"));
+        String id;
+        try (DocRag rag = Corpus.open(live, embedder); BackupManager b = BackupManager.builder(rag).target(repo).build()) {
+            Corpus.fill(rag, 4);
+            id = b.backup().id();
+            rag.upsert(List.of(Corpus.doc(9, 1), Corpus.doc(0, 2))); // the live state differs from the backup
+        }
+        Map<String, String> before = Corpus.digest(live);
+
+        // 1. a failure after the restored copy verified, before anything was swapped
+        BackupManager failing = BackupManager.builder().target(repo).embedder(embedder).restoreHook(step -> {
+            if (step.equals("verified")) {
+                throw new java.io.IOException("injected failure at " + step);
+            }
+        }).build();
+        assertThatThrownBy(() -> failing.restore(id, live)).hasMessageContaining("injected failure at verified");
+        assertThat(Corpus.digest(live)).isEqualTo(before);
+        try (Stream<Path> left = Files.list(tmp)) {
+            assertThat(left.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("live", "repo");
+        }
+
+        // 2. a crash (nothing caught, nothing undone) between moving live aside and moving the copy in
+        BackupManager crashing = BackupManager.builder().target(repo).embedder(embedder).restoreHook(step -> {
+            if (step.equals("live-moved-aside")) {
+                throw new IllegalStateException("simulated crash at " + step);
+            }
+        }).build();
+        assertThatThrownBy(() -> crashing.restore(id, live)).hasMessageContaining("simulated crash");
+        assertThat(live).doesNotExist();
+        Path aside;
+        try (Stream<Path> left = Files.list(tmp)) {
+            aside = left.filter(p -> p.getFileName().toString().startsWith("live.before-restore-")).findFirst().orElseThrow();
+        }
+        assertThat(Corpus.digest(aside)).as("the live data, intact beside").isEqualTo(before);
+        assertThat(tmp.resolve("live.restore-journal")).exists();
+        // the next manager (or the next restore, which calls it first) completes the swap
+        BackupManager next = BackupManager.builder().target(repo).embedder(embedder).build();
+        assertThat(next.recoverInterruptedRestore(live)).isTrue();
+        assertThat(tmp.resolve("live.restore-journal")).doesNotExist();
+        try (DocRag rag = Corpus.open(live, embedder)) {
+            Corpus.assertHolds(rag, Map.of(0, 1, 1, 1, 2, 1, 3, 1), 10);
+        }
+        assertThat(Corpus.digest(aside)).isEqualTo(before);
+        try (Stream<Path> left = Files.list(tmp)) {
+            assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("live.restore-"));
         }
     }
 
