@@ -748,7 +748,8 @@ final class ChunkIndex implements Closeable {
                     : Math.max(SearchRequest.STABLE_WINDOW, vectors.searchCandidates());
             int depth = Math.max(want, minimum);
             while (true) {
-                Candidates byVector = queryVector == null ? null : vectorCandidates(s, queryVector, scope, depth, live);
+                Candidates byVector = queryVector == null ? null : vectorCandidates(s, queryVector, scope,
+                        scopeCoversAll(s, r) ? null : scope, depth, live);
                 Candidates byWords = words == null ? (queryVector == null ? Candidates.NONE : null)
                         : keywordCandidates(s, words, scope, depth, live);
                 List<Scored> ranked = rank(r, byVector, byWords);
@@ -766,10 +767,33 @@ final class ChunkIndex implements Closeable {
         }
     }
 
-    private Candidates vectorCandidates(IndexSearcher s, float[] q, Query scope, int depth, int live) throws IOException {
+    /**
+     * Whether the request's scope admits every chunk of the snapshot: one tenant (or all) holding
+     * every chunk, no filter, no access groups on any chunk, no deleted chunks. Then the kNN query
+     * needs no pre-filter, and Lucene skips building a bit set of the whole index per search (a
+     * cost that grows with the index, about a millisecond per million chunks). Term statistics
+     * only, so it costs a few dictionary look-ups.
+     */
+    private static boolean scopeCoversAll(IndexSearcher s, SearchRequest r) throws IOException {
+        var reader = s.getIndexReader();
+        int max = reader.maxDoc();
+        if (r.filter().isPresent() || reader.numDocs() != max || max == 0) {
+            return false;
+        }
+        if (r.tenant().isPresent() && reader.docFreq(new Term(TENANT, r.tenant().get())) != max) {
+            return false;
+        }
+        return reader.docFreq(new Term(OPEN, "1")) == max; // no chunk has access groups
+    }
+
+    /**
+     * @param knnFilter the kNN pre-filter: {@code scope}, or null when the scope admits every chunk
+     */
+    private Candidates vectorCandidates(IndexSearcher s, float[] q, Query scope, Query knnFilter, int depth, int live)
+            throws IOException {
         // The scope is a kNN pre-filter: HNSW only collects chunks that pass it, and Lucene
         // switches to an exact scan of the filtered chunks when the filter is selective.
-        ScoreDoc[] docs = s.search(vectorQuery(q, scope, depth), depth).scoreDocs;
+        ScoreDoc[] docs = s.search(vectorQuery(q, knnFilter, depth), depth).scoreDocs;
         if (docs.length < depth) {
             // Every chunk has a vector, so fewer hits than min(depth, in scope) means the graph
             // search fell short; an exact scan makes k exact rather than approximately k.
@@ -783,7 +807,7 @@ final class ChunkIndex implements Closeable {
     }
 
     /**
-     * The kNN query for the {@code depth} nearest chunks in scope. Float vectors are searched as
+     * The kNN query for the {@code depth} nearest chunks in scope ({@code scope} null: all). Float vectors are searched as
      * they are. Quantized ones collect {@code oversample × depth} candidates over the quantized graph
      * and rescore them with the kept float vectors, so the order and the scores returned are exact
      * dot products of the candidates: recall after rescoring is what a caller gets.
