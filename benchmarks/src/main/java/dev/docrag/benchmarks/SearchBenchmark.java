@@ -51,10 +51,11 @@ import java.util.stream.Stream;
  * held-out sample of chunks are the queries); {@code synthetic} — clustered unit vectors of 384
  * dimensions (a centre plus noise, normalised; queries are perturbed data points).
  *
- * <p>Options: {@code --quick} (every 16th page, 10,000 synthetic vectors, 200 queries, one run;
- * under two minutes once built), {@code --synthetic N} (default 1,000,000), {@code --queries Q}
+ * <p>Options: {@code --quick} (every 48th page, about 400 chunks to embed on a first run, 5,000
+ * synthetic vectors, up to 200 queries, one run; about two minutes with the build), {@code --synthetic N} (default 1,000,000), {@code --queries Q}
  * (default 1000), {@code --runs R} (timed sweeps per engine, default 3), {@code --efs 10,20,...},
- * {@code --datasets real,synthetic}, {@code --encodings FLOAT32,INT8,...}, {@code --out FILE}.
+ * {@code --datasets real,synthetic}, {@code --encodings FLOAT32,INT8,...} (default all),
+ * {@code --synthetic-encodings ...} (default as --encodings), {@code --out FILE}.
  */
 public final class SearchBenchmark {
     private static final int K = 10;
@@ -82,6 +83,7 @@ public final class SearchBenchmark {
         int[] efs = {10, 16, 24, 32, 48, 64, 96, 128, 192, 256};
         List<String> datasets = List.of("real", "synthetic");
         List<Encoding> encodings = List.of(Encoding.values());
+        List<Encoding> syntheticEncodings = null; // null: as encodings
         Path out = Path.of("benchmarks/results/search.json");
         Path docs = PythonDocs.DEFAULT_ROOT;
         String python = "/usr/bin/python3";
@@ -89,7 +91,7 @@ public final class SearchBenchmark {
             switch (args[i]) {
                 case "--quick" -> {
                     quick = true;
-                    synthetic = 10_000;
+                    synthetic = 5_000;
                     queries = 200;
                     runs = 1;
                     efs = new int[] {10, 20, 40, 80, 160};
@@ -100,6 +102,7 @@ public final class SearchBenchmark {
                 case "--efs" -> efs = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--datasets" -> datasets = List.of(args[++i].split(","));
                 case "--encodings" -> encodings = Arrays.stream(args[++i].split(",")).map(Encoding::valueOf).toList();
+                case "--synthetic-encodings" -> syntheticEncodings = Arrays.stream(args[++i].split(",")).map(Encoding::valueOf).toList();
                 case "--docs" -> docs = Path.of(args[++i]);
                 case "--python" -> python = args[++i];
                 case "--out" -> out = Path.of(args[++i]);
@@ -119,11 +122,12 @@ public final class SearchBenchmark {
         result.put("datasets", perDataset);
         for (String name : datasets) {
             float[][] all = switch (name) {
-                case "real" -> realVectors(docs, quick ? 16 : 1);
+                case "real" -> realVectors(docs, quick ? 48 : 1);
                 case "synthetic" -> syntheticVectors(synthetic, 384, 42);
                 default -> throw new IllegalArgumentException("unknown data set " + name);
             };
-            perDataset.put(name, runDataset(name, all, Math.min(queries, all.length / 10), runs, efs, encodings, python));
+            List<Encoding> these = name.equals("synthetic") && syntheticEncodings != null ? syntheticEncodings : encodings;
+            perDataset.put(name, runDataset(name, all, Math.min(queries, all.length / 10), runs, efs, these, python));
         }
         summarise(result, perDataset);
         Files.createDirectories(out.toAbsolutePath().getParent());
