@@ -48,13 +48,13 @@ public record VectorIndexConfig(Encoding encoding, int maxConnections, int beamW
          */
         INT8(2),
         /**
-         * 4 bits per dimension (Lucene's {@code PACKED_NIBBLE}): about 1/8 of FLOAT32's memory
+         * 4 bits per dimension (Lucene's {@code PACKED_NIBBLE}): about 1/7 of FLOAT32's memory
          * (208 B per 384-d vector); 3× oversampled, rescored with floats.
          */
         INT4(3),
         /**
          * 1 bit per dimension (Lucene's {@code SINGLE_BIT_QUERY_NIBBLE}: the query keeps 4 bits):
-         * about 1/32 of FLOAT32's memory (64 B per 384-d vector); 5× oversampled, rescored with
+         * about 1/24 of FLOAT32's memory (64 B per 384-d vector: 48 + 16 of corrections); 5× oversampled, rescored with
          * floats. The largest recall loss of the four, recovered in part by the rescoring.
          */
         BINARY(5);
@@ -65,7 +65,7 @@ public record VectorIndexConfig(Encoding encoding, int maxConnections, int beamW
             this.oversample = oversample;
         }
 
-        /** How many times {@code k} candidates the quantized graph search collects before float rescoring (1: none). */
+        /** How many times the search depth (at least k; see {@link VectorIndexConfig#searchCandidates}) the quantized graph search collects before float rescoring (1: none). */
         public int oversample() {
             return oversample;
         }
