@@ -10,6 +10,7 @@ import org.apache.lucene.analysis.tokenattributes.OffsetAttribute;
 import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene104.Lucene104Codec;
+import org.apache.lucene.codecs.lucene104.Lucene104HnswScalarQuantizedVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.document.DoubleField;
 import org.apache.lucene.document.Field;
@@ -45,6 +46,7 @@ import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.MatchAllDocsQuery;
 import org.apache.lucene.search.Query;
+import org.apache.lucene.search.RescoreTopNQuery;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.ScoreMode;
 import org.apache.lucene.search.Scorer;
@@ -59,6 +61,7 @@ import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.util.QueryBuilder;
+import org.apache.lucene.util.quantization.QuantizedByteVectorValues.ScalarEncoding;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -128,6 +131,8 @@ final class ChunkIndex implements Closeable {
     static final String KEY_DIMENSION = "docrag.dimension";
     static final String KEY_SIMILARITY = "docrag.similarity";
     static final String KEY_FORMAT = "docrag.format";
+    /** The {@link VectorIndexConfig.Encoding} the index was created with (absent: FLOAT32, older indexes). */
+    static final String KEY_ENCODING = "docrag.vector.encoding";
     /** The write sequence number of a commit: raised by every DocRag write that changes documents. */
     static final String KEY_SEQ = "docrag.seq";
     /** Prefix of one user-data entry per metadata field: its type, so the catalog can be rebuilt from the index. */
@@ -150,6 +155,7 @@ final class ChunkIndex implements Closeable {
     private final ModelInfo model;
     private final MetadataFields fields;
     private final ExecutorService mergeExecutor;
+    private final VectorIndexConfig vectors;
     /**
      * Keeps the last commit only, except commits pinned by {@link #pin()} for a backup. One
      * instance for every writer this index opens (see {@link #recover()}), so that a commit pinned
@@ -173,6 +179,7 @@ final class ChunkIndex implements Closeable {
         this.model = model;
         this.fields = fields;
         this.path = path;
+        this.vectors = vectors;
         this.mergeExecutor = vectors.mergeWorkers() > 1 ? mergePool(vectors.mergeWorkers()) : null;
         Directory dir = null;
         IndexWriter w = null;
@@ -182,11 +189,7 @@ final class ChunkIndex implements Closeable {
             if (exists) {
                 checkCommit(path, SegmentInfos.readLatestCommit(dir).getUserData());
             }
-            KnnVectorsFormat format = switch (vectors.encoding()) {
-                case FLOAT32 -> new Lucene99HnswVectorsFormat(vectors.maxConnections(), vectors.beamWidth(),
-                        vectors.mergeWorkers(), mergeExecutor);
-            };
-            this.codec = new VectorCodec(format);
+            this.codec = new VectorCodec(vectorsFormat(vectors, mergeExecutor));
             w = openWriter(dir);
             if (!exists) {
                 w.setLiveCommitData(commitData(0, Map.of()).entrySet());
@@ -212,6 +215,23 @@ final class ChunkIndex implements Closeable {
             }
             throw e;
         }
+    }
+
+    /**
+     * The Lucene format of an encoding. The quantized ones are Lucene's optimized scalar
+     * quantization with an HNSW graph over the quantized vectors; they keep the float vectors too
+     * (the {@code .vec} file beside the {@code .veq}), which is what rescoring reads.
+     */
+    static KnnVectorsFormat vectorsFormat(VectorIndexConfig vectors, ExecutorService mergeExecutor) {
+        int m = vectors.maxConnections();
+        int beam = vectors.beamWidth();
+        int workers = vectors.mergeWorkers();
+        return switch (vectors.encoding()) {
+            case FLOAT32 -> new Lucene99HnswVectorsFormat(m, beam, workers, mergeExecutor);
+            case INT8 -> new Lucene104HnswScalarQuantizedVectorsFormat(ScalarEncoding.UNSIGNED_BYTE, m, beam, workers, mergeExecutor);
+            case INT4 -> new Lucene104HnswScalarQuantizedVectorsFormat(ScalarEncoding.PACKED_NIBBLE, m, beam, workers, mergeExecutor);
+            case BINARY -> new Lucene104HnswScalarQuantizedVectorsFormat(ScalarEncoding.SINGLE_BIT_QUERY_NIBBLE, m, beam, workers, mergeExecutor);
+        };
     }
 
     /**
@@ -250,6 +270,7 @@ final class ChunkIndex implements Closeable {
         data.put(KEY_DIMENSION, Integer.toString(model.dimension()));
         data.put(KEY_SIMILARITY, SIMILARITY.name());
         data.put(KEY_FORMAT, FORMAT_VERSION);
+        data.put(KEY_ENCODING, vectors.encoding().name());
         data.put(KEY_SEQ, Long.toString(seq));
         types.forEach((name, type) -> data.put(KEY_FIELD_PREFIX + name, type.name()));
         return data;
@@ -280,6 +301,18 @@ final class ChunkIndex implements Closeable {
             throw new IllegalStateException("the index at " + path + " has DocRag index format " + format + ", this DocRag "
                     + "reads format " + FORMAT_VERSION + " (tenants, access groups and typed metadata). Delete the "
                     + "directory and ingest again.");
+        }
+        String encoding = userData.getOrDefault(KEY_ENCODING, VectorIndexConfig.Encoding.FLOAT32.name());
+        if (!encoding.equals(vectors.encoding().name())) {
+            VectorIndexConfig.Encoding built;
+            try {
+                built = VectorIndexConfig.Encoding.valueOf(encoding);
+            } catch (IllegalArgumentException unknown) {
+                built = null; // written by a newer DocRag
+            }
+            throw new VectorEncodingMismatchException("the index at " + path + " was created with vector encoding "
+                    + encoding + " but is being opened with " + vectors.encoding() + ". Open it with encoding "
+                    + encoding + ", or ingest into a new directory to change the encoding.", built, vectors.encoding());
         }
     }
 
@@ -709,10 +742,14 @@ final class ChunkIndex implements Closeable {
         IndexSearcher s = acquire();
         try {
             int live = s.getIndexReader().numDocs();
-            // A fixed minimum depth keeps pages of one request consistent (see SearchRequest).
-            int depth = Math.max(want, SearchRequest.STABLE_WINDOW);
+            // A fixed minimum depth keeps pages of one request consistent (see SearchRequest); a
+            // vector search's is the configured number of search candidates (HNSW ef).
+            int minimum = r.mode() == SearchRequest.Mode.VECTOR ? vectors.searchCandidates()
+                    : Math.max(SearchRequest.STABLE_WINDOW, vectors.searchCandidates());
+            int depth = Math.max(want, minimum);
             while (true) {
-                Candidates byVector = queryVector == null ? null : vectorCandidates(s, queryVector, scope, depth, live);
+                Candidates byVector = queryVector == null ? null : vectorCandidates(s, queryVector, scope,
+                        scopeCoversAll(s, r) ? null : scope, depth, live);
                 Candidates byWords = words == null ? (queryVector == null ? Candidates.NONE : null)
                         : keywordCandidates(s, words, scope, depth, live);
                 List<Scored> ranked = rank(r, byVector, byWords);
@@ -730,10 +767,33 @@ final class ChunkIndex implements Closeable {
         }
     }
 
-    private Candidates vectorCandidates(IndexSearcher s, float[] q, Query scope, int depth, int live) throws IOException {
+    /**
+     * Whether the request's scope admits every chunk of the snapshot: one tenant (or all) holding
+     * every chunk, no filter, no access groups on any chunk, no deleted chunks. Then the kNN query
+     * needs no pre-filter, and Lucene skips building a bit set of the whole index per search (a
+     * cost that grows with the index, about a millisecond per million chunks). Term statistics
+     * only, so it costs a few dictionary look-ups.
+     */
+    private static boolean scopeCoversAll(IndexSearcher s, SearchRequest r) throws IOException {
+        var reader = s.getIndexReader();
+        int max = reader.maxDoc();
+        if (r.filter().isPresent() || reader.numDocs() != max || max == 0) {
+            return false;
+        }
+        if (r.tenant().isPresent() && reader.docFreq(new Term(TENANT, r.tenant().get())) != max) {
+            return false;
+        }
+        return reader.docFreq(new Term(OPEN, "1")) == max; // no chunk has access groups
+    }
+
+    /**
+     * @param knnFilter the kNN pre-filter: {@code scope}, or null when the scope admits every chunk
+     */
+    private Candidates vectorCandidates(IndexSearcher s, float[] q, Query scope, Query knnFilter, int depth, int live)
+            throws IOException {
         // The scope is a kNN pre-filter: HNSW only collects chunks that pass it, and Lucene
         // switches to an exact scan of the filtered chunks when the filter is selective.
-        ScoreDoc[] docs = s.search(new KnnFloatVectorQuery(VECTOR, q, depth, scope), depth).scoreDocs;
+        ScoreDoc[] docs = s.search(vectorQuery(q, knnFilter, depth), depth).scoreDocs;
         if (docs.length < depth) {
             // Every chunk has a vector, so fewer hits than min(depth, in scope) means the graph
             // search fell short; an exact scan makes k exact rather than approximately k.
@@ -744,6 +804,22 @@ final class ChunkIndex implements Closeable {
             }
         }
         return new Candidates(docs, docs.length == depth && depth < live);
+    }
+
+    /**
+     * The kNN query for the {@code depth} nearest chunks in scope ({@code scope} null: all). Float vectors are searched as
+     * they are. Quantized ones collect {@code oversample × depth} candidates over the quantized graph
+     * and rescore them with the kept float vectors, so the order and the scores returned are exact
+     * dot products of the candidates: recall after rescoring is what a caller gets.
+     */
+    Query vectorQuery(float[] q, Query scope, int depth) {
+        VectorIndexConfig.Encoding encoding = vectors.encoding();
+        if (!encoding.quantized()) {
+            return new KnnFloatVectorQuery(VECTOR, q, depth, scope);
+        }
+        int candidates = (int) Math.min(Integer.MAX_VALUE - 8L, (long) depth * encoding.oversample());
+        return RescoreTopNQuery.createFullPrecisionRescorerQuery(
+                new KnnFloatVectorQuery(VECTOR, q, candidates, scope), q, VECTOR, depth);
     }
 
     /** Scores every chunk in scope against {@code q}; the best {@code depth}, best first. */
