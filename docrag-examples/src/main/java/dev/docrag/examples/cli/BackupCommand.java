@@ -1,6 +1,9 @@
 package dev.docrag.examples.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.docrag.core.embed.OnnxEmbedder;
+import dev.docrag.examples.service.DocRagServer;
 import dev.docrag.index.DocRag;
 import dev.docrag.ops.backup.BackupKey;
 import dev.docrag.ops.backup.BackupManager;
@@ -22,9 +25,13 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 
@@ -34,7 +41,8 @@ import java.util.function.Function;
  * a directory, or {@code s3://bucket/prefix} (AWS credentials and region from the usual
  * environment; {@code DOCRAG_S3_ENDPOINT} for an S3-compatible server, path-style). An
  * encryption key comes only from the environment: {@code DOCRAG_BACKUP_KEY}, 32 bytes in base64.
- * {@code create} and {@code restore} open the index, so stop a running server first.
+ * {@code create} and {@code restore} open the index, so stop a running server first, or back a
+ * running server up with {@code create --server URL}.
  */
 @Command(name = "backup", description = "Back up, list, verify, restore and prune backups of the index.",
         subcommands = {BackupCommand.Create.class, BackupCommand.ListBackups.class, BackupCommand.Verify.class,
@@ -62,6 +70,11 @@ final class BackupCommand implements Callable<Integer> {
         if (where == null || where.isBlank()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "give --repo DIR|s3://bucket/prefix or DOCRAG_BACKUP_REPO");
         }
+        return target(where, cli.env);
+    }
+
+    /** The repository {@code where} names: a directory, or {@code s3://bucket/prefix}. */
+    static BackupTarget target(String where, Map<String, String> env) {
         if (!where.startsWith("s3://")) {
             return BackupTarget.filesystem(Path.of(where));
         }
@@ -70,22 +83,41 @@ final class BackupCommand implements Callable<Integer> {
         String bucket = slash < 0 ? rest : rest.substring(0, slash);
         String prefix = slash < 0 ? "" : rest.substring(slash + 1);
         var b = S3Client.builder().httpClient(UrlConnectionHttpClient.create())
-                .region(Region.of(cli.env.getOrDefault(Env.AWS_REGION, "us-east-1")));
-        String endpoint = cli.env.get(Env.S3_ENDPOINT);
+                .region(Region.of(env.getOrDefault(Env.AWS_REGION, "us-east-1")));
+        String endpoint = env.get(Env.S3_ENDPOINT);
         if (endpoint != null && !endpoint.isBlank()) {
             b.endpointOverride(URI.create(endpoint)).forcePathStyle(true);
         }
         return BackupTarget.s3(b.build(), bucket, prefix);
     }
 
+    /** The encryption key from {@code DOCRAG_BACKUP_KEY}, if set. */
+    static void encryption(BackupManager.Builder b, Map<String, String> env) {
+        String key = env.get(Env.BACKUP_KEY);
+        if (key != null && !key.isBlank()) {
+            b.encryptionKey(BackupKey.of(Base64.getDecoder().decode(key.strip())));
+        }
+    }
+
+    /**
+     * The manager {@code serve} backs up through ({@code POST /v1/admin/backup}), or null when
+     * {@code DOCRAG_BACKUP_REPO} is not set.
+     */
+    static BackupManager forServer(DocRag rag, Map<String, String> env) {
+        String where = env.get(Env.BACKUP_REPO);
+        if (where == null || where.isBlank()) {
+            return null;
+        }
+        BackupManager.Builder b = BackupManager.builder(rag).target(target(where, env));
+        encryption(b, env);
+        return b.build();
+    }
+
     /** Runs {@code work} with a manager over the repository; {@code rag} is null unless backing up. */
     private int withManager(DocRag rag, Retention retention, Function<BackupManager, Integer> work) {
         BackupManager.Builder b = rag != null ? BackupManager.builder(rag) : BackupManager.builder();
         b.target(target());
-        String key = cli.env.get(Env.BACKUP_KEY);
-        if (key != null && !key.isBlank()) {
-            b.encryptionKey(BackupKey.of(Base64.getDecoder().decode(key.strip())));
-        }
+        encryption(b, cli.env);
         if (retention != null) {
             b.retention(retention);
         }
@@ -99,13 +131,27 @@ final class BackupCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "create", description = "Take a backup now (searches elsewhere are not affected).")
+    @Command(name = "create", description = "Take a backup now: of the index directory, or with --server, of a running"
+            + " service's index (hot: its searches and writes go on).")
     static final class Create implements Callable<Integer> {
         @ParentCommand
         BackupCommand parent;
 
+        @Option(names = "--server", paramLabel = "URL", description = "Ask the `docrag serve` at URL to back up its own"
+                + " index (POST " + DocRagServer.BACKUP_PATH + ", with the first key of DOCRAG_WRITE_KEYS); the server"
+                + " needs DOCRAG_BACKUP_REPO. The index directory is held by the server, so this is how a running service"
+                + " is backed up.")
+        URI server;
+
+        @Option(names = "--timeout-minutes", defaultValue = "60", description = "How long to wait for the server's backup"
+                + " (default: ${DEFAULT-VALUE}).")
+        long timeoutMinutes;
+
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
+            if (server != null) {
+                return parent.remote(server, timeoutMinutes);
+            }
             try (DocRag rag = parent.cli.open()) {
                 return parent.withManager(rag, null, m -> {
                     BackupReport r = m.backup();
@@ -116,6 +162,44 @@ final class BackupCommand implements Callable<Integer> {
                 });
             }
         }
+    }
+
+    /** Asks a running server for a backup and prints its answer as a local create would. */
+    private int remote(URI server, long timeoutMinutes) throws Exception {
+        String keys = cli.env.get(Env.WRITE_KEYS);
+        String key = keys == null ? "" : keys.split(",", -1)[0].strip();
+        if (key.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--server needs a write key in DOCRAG_WRITE_KEYS");
+        }
+        URI uri = server.resolve(DocRagServer.BACKUP_PATH);
+        HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(timeoutMinutes))
+                .header("Authorization", "Bearer " + key).POST(HttpRequest.BodyPublishers.noBody()).build();
+        HttpResponse<String> response;
+        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build()) {
+            response = client.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException e) {
+            cli.err.println("docrag backup create: cannot reach " + uri + ": " + e);
+            return DocRagCli.FAILURE;
+        }
+        JsonNode body;
+        try {
+            body = new ObjectMapper().readTree(response.body());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            body = null;
+        }
+        if (response.statusCode() != 200 || body == null) {
+            String detail = body != null && body.hasNonNull("detail") ? body.get("detail").asText() : response.body();
+            cli.err.println("docrag backup create: " + uri + " answered " + response.statusCode() + ": " + detail);
+            return DocRagCli.FAILURE;
+        }
+        cli.out.printf("backup %s: %d documents, %d chunks, %d files (%d stored, %d bytes; %d reused) in %d ms (by %s)%n",
+                body.get("id").asText(), body.get("documents").asLong(), body.get("chunks").asLong(), body.get("files").asInt(),
+                body.get("files_stored").asInt(), body.get("bytes_stored").asLong(), body.get("files_reused").asInt(),
+                body.get("took_ms").asLong(), server);
+        if (body.hasNonNull("mirror_failure")) {
+            cli.err.println("docrag backup create: warning: the mirror copy failed: " + body.get("mirror_failure").asText());
+        }
+        return DocRagCli.OK;
     }
 
     @Command(name = "list", description = "List the backups in the repository, oldest first.")

@@ -5,6 +5,7 @@ import dev.docrag.examples.service.DocRagServer;
 import dev.docrag.examples.service.ServiceConfig;
 import dev.docrag.index.DocRag;
 import dev.docrag.index.IngestReport;
+import dev.docrag.ops.backup.BackupManager;
 import dev.docrag.ops.health.HealthChecks;
 import dev.docrag.ops.metrics.DocRagMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -32,7 +33,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Keys come from the environment only, never from flags (which other users can read in the
  * process list): {@code DOCRAG_WRITE_KEYS} = {@code key,key}, {@code DOCRAG_READ_KEYS} =
- * {@code key:tenant,key:tenant}.
+ * {@code key:tenant,key:tenant}. With {@code DOCRAG_BACKUP_REPO} (and optionally
+ * {@code DOCRAG_BACKUP_KEY}) set, {@code POST /v1/admin/backup} takes hot backups of the served
+ * index: {@code docrag backup create --server URL}.
  */
 @Command(name = "serve", description = "Run the HTTP service (keys from env DOCRAG_WRITE_KEYS, DOCRAG_READ_KEYS).")
 final class ServeCommand implements Callable<Integer> {
@@ -68,6 +71,7 @@ final class ServeCommand implements Callable<Integer> {
         PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         DocRagMetrics metrics = DocRagMetrics.of(rag);
         DocRagServer server;
+        BackupManager backups = null;
         try {
             if (Boolean.parseBoolean(cli.env.getOrDefault(Env.USE_SAMPLE, "false"))) {
                 Path samples = Path.of(cli.env.getOrDefault(Env.SAMPLES, System.getProperty("docrag.samples", "samples/handbook")));
@@ -79,8 +83,15 @@ final class ServeCommand implements Callable<Integer> {
                 log.info("sample handbook: {} added, {} unchanged", r.added(), r.unchanged());
             }
             metrics.bindTo(prometheus);
-            server = DocRagServer.start(rag, HealthChecks.standard(rag), prometheus, config);
+            backups = BackupCommand.forServer(rag, cli.env);
+            if (backups != null) {
+                log.info("backups: POST {} writes to {}", DocRagServer.BACKUP_PATH, cli.env.get(Env.BACKUP_REPO));
+            }
+            server = DocRagServer.start(rag, HealthChecks.standard(rag), prometheus, config, backups);
         } catch (Exception | Error e) {
+            if (backups != null) {
+                backups.close();
+            }
             metrics.close();
             rag.close();
             throw e;
@@ -90,6 +101,7 @@ final class ServeCommand implements Callable<Integer> {
         // in a request being drained, which crashes the JVM (SIGSEGV in OrtSession.run, seen in
         // GracefulShutdownTest). So SIGTERM and SIGINT are taken over: the main thread drains and
         // closes first, and only then does the JVM exit and run the hooks.
+        BackupManager finalBackups = backups;
         CountDownLatch stopRequested = new CountDownLatch(1);
         AtomicInteger exitCode = new AtomicInteger(DocRagCli.OK);
         AtomicBoolean stopped = new AtomicBoolean();
@@ -97,6 +109,9 @@ final class ServeCommand implements Callable<Integer> {
             if (stopped.compareAndSet(false, true)) {
                 log.info("stopping: draining requests in flight");
                 server.close();
+                if (finalBackups != null) {
+                    finalBackups.close();
+                }
                 metrics.close();
                 rag.close();
                 log.info("stopped: index closed");

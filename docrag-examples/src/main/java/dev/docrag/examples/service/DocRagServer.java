@@ -11,6 +11,8 @@ import dev.docrag.core.embed.EmbedderException;
 import dev.docrag.index.IngestReport;
 import dev.docrag.index.SearchResult;
 import dev.docrag.index.WritesPausedException;
+import dev.docrag.ops.backup.BackupManager;
+import dev.docrag.ops.backup.BackupReport;
 import dev.docrag.ops.health.HealthRegistry;
 import dev.docrag.ops.health.HealthReport;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -36,6 +38,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -55,6 +58,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * PUT    /v1/documents               write key
  * DELETE /v1/documents/{tenant}/{id} write key
  * GET    /v1/stats                   write key (counts span all tenants)
+ * POST   /v1/admin/backup            write key: a hot backup now, when the host gave a BackupManager
  * GET    /healthz /readyz /metrics / no key: probes, scrapers and the page's static files
  * </pre>
  */
@@ -67,11 +71,17 @@ public final class DocRagServer implements AutoCloseable {
     public static final String READY_PATH = "/readyz";
     /** Prometheus text exposition. */
     public static final String METRICS_PATH = "/metrics";
+    /** A hot backup now (write key); see {@link #start(DocRag, HealthRegistry, PrometheusMeterRegistry, ServiceConfig, BackupManager)}. */
+    public static final String BACKUP_PATH = "/v1/admin/backup";
 
     private final DocRag rag;
     private final HealthRegistry health;
     private final PrometheusMeterRegistry metrics;
     private final ServiceConfig config;
+    /** Null when the host configured no backups. */
+    private final BackupManager backups;
+    /** One backup at a time: a second request while one runs gets 409, not a queue. */
+    private final AtomicBoolean backingUp = new AtomicBoolean();
     private final ObjectMapper json = new ObjectMapper();
     private final HttpServer http;
     private final ExecutorService acceptors;
@@ -79,9 +89,10 @@ public final class DocRagServer implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean closed;
 
-    private DocRagServer(DocRag rag, HealthRegistry health, PrometheusMeterRegistry metrics, ServiceConfig config)
-            throws IOException {
+    private DocRagServer(DocRag rag, HealthRegistry health, PrometheusMeterRegistry metrics, ServiceConfig config,
+                         BackupManager backups) throws IOException {
         this.rag = Objects.requireNonNull(rag, "rag");
+        this.backups = backups;
         this.health = Objects.requireNonNull(health, "health");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.config = Objects.requireNonNull(config, "config");
@@ -102,7 +113,22 @@ public final class DocRagServer implements AutoCloseable {
      */
     public static DocRagServer start(DocRag rag, HealthRegistry health, PrometheusMeterRegistry metrics, ServiceConfig config)
             throws IOException {
-        DocRagServer server = new DocRagServer(rag, health, metrics, config);
+        return start(rag, health, metrics, config, null);
+    }
+
+    /**
+     * Starts serving, with {@code POST /v1/admin/backup} taking hot backups through
+     * {@code backups} (a manager over this {@code rag}; the host keeps owning and closing it).
+     * That is how a scheduler outside the process (a Kubernetes CronJob running
+     * {@code docrag backup create --server}) backs up a running service: only the process that
+     * has the index open can snapshot it.
+     *
+     * @param backups null for no backup route (it then answers 404)
+     * @throws IOException when the address cannot be bound
+     */
+    public static DocRagServer start(DocRag rag, HealthRegistry health, PrometheusMeterRegistry metrics, ServiceConfig config,
+                                     BackupManager backups) throws IOException {
+        DocRagServer server = new DocRagServer(rag, health, metrics, config, backups);
         server.http.start();
         log.info("DocRag service listening on http://{}:{}/", config.host(), server.port());
         return server;
@@ -211,8 +237,13 @@ public final class DocRagServer implements AutoCloseable {
                 only(method, "PUT");
                 writer(authenticate(ex));
                 List<DocumentInput> docs = JsonApi.documents(body(ex));
-                IngestReport r = timed(() -> rag.upsert(docs));
+                IngestReport r = timedWrite(() -> rag.upsert(docs));
                 sendJson(ex, 200, JsonApi.report(r));
+            }
+            case BACKUP_PATH -> {
+                only(method, "POST");
+                writer(authenticate(ex));
+                sendJson(ex, 200, backup());
             }
             case "/v1/stats" -> {
                 only(method, "GET");
@@ -229,7 +260,7 @@ public final class DocRagServer implements AutoCloseable {
                     }
                     String tenant = URLDecoder.decode(parts[0], StandardCharsets.UTF_8);
                     String id = URLDecoder.decode(parts[1], StandardCharsets.UTF_8);
-                    boolean deleted = timed(() -> rag.delete(tenant, id));
+                    boolean deleted = timedWrite(() -> rag.delete(tenant, id));
                     if (!deleted) {
                         throw ApiError.notFound("no document '" + id + "' in tenant '" + tenant + "'");
                     }
@@ -238,6 +269,45 @@ public final class DocRagServer implements AutoCloseable {
                     throw ApiError.notFound("no route " + path);
                 }
             }
+        }
+    }
+
+    /**
+     * Takes a backup on the calling HTTP thread, outside the request timeout: a backup of a large
+     * index takes minutes, and searches and writes go on meanwhile. The repository's own
+     * consistency does not depend on this answer: a client that gives up still leaves a whole
+     * backup, or none.
+     */
+    private Map<String, Object> backup() {
+        if (backups == null) {
+            throw ApiError.notFound("backups are not configured on this server (docrag serve: set DOCRAG_BACKUP_REPO)");
+        }
+        if (closed) {
+            throw new ApiError(503, "stopping", "the service is shutting down");
+        }
+        if (!backingUp.compareAndSet(false, true)) {
+            throw new ApiError(409, "backup_running", "a backup is already running; try again when it has finished");
+        }
+        try {
+            BackupReport r = backups.backup();
+            log.info("backup {} taken on request: {} files stored, {} reused, {} ms", r.id(), r.filesStored(), r.filesReused(),
+                    r.took().toMillis());
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("id", r.id());
+            out.put("documents", r.manifest().documents());
+            out.put("chunks", r.manifest().chunks());
+            out.put("files", r.manifest().allFiles().size());
+            out.put("files_stored", r.filesStored());
+            out.put("bytes_stored", r.bytesStored());
+            out.put("files_reused", r.filesReused());
+            out.put("took_ms", r.took().toMillis());
+            r.mirrorFailure().ifPresent(f -> out.put("mirror_failure", f));
+            return out;
+        } catch (RuntimeException e) {
+            log.error("backup on request failed", e);
+            throw new ApiError(500, "backup_failed", "the backup failed: " + e.getMessage());
+        } finally {
+            backingUp.set(false);
         }
     }
 
@@ -299,8 +369,23 @@ public final class DocRagServer implements AutoCloseable {
         return new ApiError(413, "payload_too_large", "the request body exceeds " + max + " bytes");
     }
 
-    /** Runs DocRag's work on a worker, translating its failures and the timeout to API errors. */
+    /** Runs a read on a worker; on timeout a read that has not started yet is dropped. */
     private <T> T timed(Callable<T> work) {
+        return timed(work, true);
+    }
+
+    /**
+     * Runs a write on a worker; on timeout it still runs to completion, even if it had not
+     * started: the client was told "timeout", not "rejected", so the write must not silently
+     * vanish depending on how busy the workers were (a timed-out write is applied; retrying it
+     * is idempotent, as upsert and delete are).
+     */
+    private <T> T timedWrite(Callable<T> work) {
+        return timed(work, false);
+    }
+
+    /** Runs DocRag's work on a worker, translating its failures and the timeout to API errors. */
+    private <T> T timed(Callable<T> work, boolean dropIfNotStarted) {
         Future<T> f;
         try {
             f = workers.submit(work);
@@ -310,7 +395,9 @@ public final class DocRagServer implements AutoCloseable {
         try {
             return f.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            f.cancel(false);
+            if (dropIfNotStarted) {
+                f.cancel(false);
+            }
             throw new ApiError(503, "timeout", "the request took longer than " + config.requestTimeout().toMillis() + " ms");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

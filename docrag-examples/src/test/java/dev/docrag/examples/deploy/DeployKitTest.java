@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -160,17 +161,36 @@ class DeployKitTest {
     }
 
     @Test
-    void backupCronJobRunsARealBackupCommandWithTheRepositoryConfigured() throws IOException {
+    void backupCronJobAsksTheRunningServiceForAHotBackupAndAnotherPrunes() throws IOException {
         Map<String, JsonNode> k8s = kubernetes();
-        JsonNode cron = k8s.values().stream().filter(d -> d.path("kind").asText().equals("CronJob")).findFirst().orElseThrow();
+        // The service holds the index; the repository is configured there, which enables the route.
+        Map<String, String> served = env(k8s.get("StatefulSet/docrag").at("/spec/template/spec/containers/0/env"), k8s);
+        assertThat(served.get(Env.BACKUP_REPO)).startsWith("s3://");
+
+        JsonNode cron = k8s.get("CronJob/docrag-backup");
+        assertThat(cron).as(k8s.keySet().toString()).isNotNull();
         assertThat(cron.at("/spec/concurrencyPolicy").asText()).isEqualTo("Forbid");
         JsonNode c = cron.at("/spec/jobTemplate/spec/template/spec/containers/0");
         List<String> args = strings(c.path("args"));
-        assertThat(CliArgs.parse(args)).startsWith("docrag", "backup").hasSize(3);
+        assertThat(CliArgs.parse(args)).containsExactly("docrag", "backup", "create");
+        URI server = URI.create(args.get(args.indexOf("--server") + 1));
+        JsonNode svc = k8s.get("Service/" + server.getHost());
+        assertThat(svc).as("--server names a Service: %s", server).isNotNull();
+        assertThat(svc.at("/spec/ports/0/port").asInt()).isEqualTo(server.getPort());
+        assertThat(svc.at("/spec/ports/0/targetPort").asText()).isEqualTo("http");
+        // the client's write key is one the server accepts: the same Secret key
         Map<String, String> env = env(c.path("env"), k8s);
-        assertThat(env.get(Env.BACKUP_REPO)).startsWith("s3://");
+        assertThat(env.get(Env.WRITE_KEYS)).startsWith("secret:").isEqualTo(served.get(Env.WRITE_KEYS));
+        // the client waits less long than Kubernetes lets the job run
+        int minutes = Integer.parseInt(args.get(args.indexOf("--timeout-minutes") + 1));
+        assertThat(minutes * 60).isLessThan(cron.at("/spec/jobTemplate/spec/activeDeadlineSeconds").asInt());
         assertThat(cron.at("/spec/jobTemplate/spec/template/spec/securityContext/runAsNonRoot").asBoolean()).isTrue();
-        assertThat(c.at("/resources/requests/memory").asText()).isNotEmpty();
+
+        JsonNode prune = k8s.get("CronJob/docrag-backup-prune");
+        JsonNode p = prune.at("/spec/jobTemplate/spec/template/spec/containers/0");
+        assertThat(CliArgs.parse(strings(p.path("args")))).containsExactly("docrag", "backup", "prune");
+        assertThat(env(p.path("env"), k8s).get(Env.BACKUP_REPO)).isEqualTo(served.get(Env.BACKUP_REPO));
+        assertThat(p.at("/resources/requests/memory").asText()).isNotEmpty();
     }
 
     @Test

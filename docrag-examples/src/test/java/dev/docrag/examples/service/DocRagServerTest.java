@@ -7,6 +7,11 @@ import dev.docrag.core.embed.EmbedderException;
 import dev.docrag.core.embed.ModelInfo;
 import dev.docrag.index.DocRag;
 import dev.docrag.index.DocumentInput;
+import dev.docrag.examples.cli.DocRagCli;
+import dev.docrag.ops.backup.BackupManager;
+import dev.docrag.ops.backup.BackupTarget;
+import dev.docrag.ops.backup.Manifest;
+import dev.docrag.ops.backup.VerifyDepth;
 import dev.docrag.ops.health.HealthChecks;
 import dev.docrag.ops.health.HealthRegistry;
 import dev.docrag.ops.health.HealthResult;
@@ -19,6 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +33,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -296,6 +304,49 @@ class DocRagServerTest {
                 Thread.sleep(50);
             }
             assertThat(rag.documentCount("slow")).as("the timed-out upsert still committed").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aWriteKeyTakesAHotBackupOfTheServedIndexAndTheCliAsksForOne(@TempDir Path repo) throws Exception {
+        assertError(post(DocRagServer.BACKUP_PATH, WRITE, ""), 404, "DOCRAG_BACKUP_REPO");
+        try (BackupManager backups = BackupManager.builder(rag).target(BackupTarget.filesystem(repo)).build();
+             DocRagServer s = DocRagServer.start(rag, HealthChecks.standard(rag), prometheus, config().build(), backups)) {
+            URI url = URI.create("http://127.0.0.1:" + s.port() + DocRagServer.BACKUP_PATH);
+            HttpResponse<String> anonymous = send(HttpRequest.newBuilder(url).POST(HttpRequest.BodyPublishers.noBody()), null);
+            assertError(anonymous, 401, "Bearer");
+            assertError(send(HttpRequest.newBuilder(url).POST(HttpRequest.BodyPublishers.noBody()), READ_DEFAULT), 403,
+                    "write key");
+            assertThat(backups.list()).isEmpty();
+
+            HttpResponse<String> r = send(HttpRequest.newBuilder(url).POST(HttpRequest.BodyPublishers.noBody()), WRITE);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            JsonNode body = json.readTree(r.body());
+            assertThat(backups.list()).extracting(Manifest::id).containsExactly(body.get("id").asText());
+            assertThat(body.get("documents").asLong()).isEqualTo(rag.documentCount());
+            assertThat(body.get("files_stored").asInt()).isPositive();
+            assertThat(backups.verify(body.get("id").asText(), VerifyDepth.QUICK).files()).isPositive();
+
+            // What the Kubernetes CronJob runs: the CLI asks the server, with the first write key.
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            int code = DocRagCli.run(new String[] {"backup", "create", "--server", "http://127.0.0.1:" + s.port()},
+                    Map.of("DOCRAG_WRITE_KEYS", WRITE + ",another-key"), new PrintWriter(out, true), new PrintWriter(err, true));
+            assertThat(code).as(err.toString()).isZero();
+            assertThat(backups.list()).hasSize(2);
+            String second = backups.list().get(1).id();
+            assertThat(out.toString()).startsWith("backup " + second + ": ").contains("reused");
+            // the index did not change between the two: the second reuses the first one's files
+            java.util.regex.Matcher reused = java.util.regex.Pattern.compile("; (\\d+) reused\\)").matcher(out.toString());
+            assertThat(reused.find()).as(out.toString()).isTrue();
+            assertThat(Integer.parseInt(reused.group(1))).isPositive();
+
+            StringWriter err2 = new StringWriter();
+            int refused = DocRagCli.run(new String[] {"backup", "create", "--server", "http://127.0.0.1:" + s.port()},
+                    Map.of("DOCRAG_WRITE_KEYS", "not-a-key-0123456789"), new PrintWriter(new StringWriter(), true),
+                    new PrintWriter(err2, true));
+            assertThat(refused).isEqualTo(1);
+            assertThat(err2.toString()).contains("answered 401").contains("unknown API key");
         }
     }
 
