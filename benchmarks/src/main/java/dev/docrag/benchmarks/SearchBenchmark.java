@@ -53,7 +53,8 @@ import java.util.stream.Stream;
  *
  * <p>Options: {@code --quick} (every 48th page, about 400 chunks to embed on a first run, 5,000
  * synthetic vectors, up to 200 queries, one run; about two minutes with the build), {@code --synthetic N} (default 1,000,000), {@code --queries Q}
- * (default 1000), {@code --runs R} (timed sweeps per engine, default 3), {@code --efs 10,20,...},
+ * (default 1000), {@code --runs R} (timed sweeps per engine, default 3), {@code --warm-up-ms W} (untimed
+ * searches before each DocRag sweep, for the JIT; default 2000, quick 250), {@code --efs 10,20,...},
  * {@code --datasets real,synthetic}, {@code --encodings FLOAT32,INT8,...} (default all),
  * {@code --synthetic-encodings ...} (default as --encodings), {@code --out FILE}.
  */
@@ -80,6 +81,7 @@ public final class SearchBenchmark {
         int synthetic = 1_000_000;
         int queries = 1000;
         int runs = 3;
+        long warmUpMillis = 2000;
         int[] efs = {10, 16, 24, 32, 48, 64, 96, 128, 192, 256};
         List<String> datasets = List.of("real", "synthetic");
         List<Encoding> encodings = List.of(Encoding.values());
@@ -94,11 +96,13 @@ public final class SearchBenchmark {
                     synthetic = 5_000;
                     queries = 200;
                     runs = 1;
+                    warmUpMillis = 250;
                     efs = new int[] {10, 20, 40, 80, 160};
                 }
                 case "--synthetic" -> synthetic = Integer.parseInt(args[++i]);
                 case "--queries" -> queries = Integer.parseInt(args[++i]);
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
+                case "--warm-up-ms" -> warmUpMillis = Long.parseLong(args[++i]);
                 case "--efs" -> efs = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--datasets" -> datasets = List.of(args[++i].split(","));
                 case "--encodings" -> encodings = Arrays.stream(args[++i].split(",")).map(Encoding::valueOf).toList();
@@ -127,7 +131,7 @@ public final class SearchBenchmark {
                 default -> throw new IllegalArgumentException("unknown data set " + name);
             };
             List<Encoding> these = name.equals("synthetic") && syntheticEncodings != null ? syntheticEncodings : encodings;
-            perDataset.put(name, runDataset(name, all, Math.min(queries, all.length / 10), runs, efs, these, python));
+            perDataset.put(name, runDataset(name, all, Math.min(queries, all.length / 10), runs, efs, these, python, warmUpMillis * 1_000_000));
         }
         summarise(result, perDataset);
         Files.createDirectories(out.toAbsolutePath().getParent());
@@ -256,7 +260,7 @@ public final class SearchBenchmark {
     // ---------------------------------------------------------------- one data set
 
     private static Map<String, Object> runDataset(String name, float[][] all, int nq, int runs, int[] efs,
-                                                  List<Encoding> encodings, String python) throws Exception {
+                                                  List<Encoding> encodings, String python, long warmUpNanos) throws Exception {
         // Held-out queries: every (n/nq)-th vector; for synthetic data a perturbed copy of it, so
         // that the query is near the data but not in the index.
         int dim = all[0].length;
@@ -316,7 +320,7 @@ public final class SearchBenchmark {
         for (int run = 1; run <= runs; run++) {
             for (Encoding encoding : encodings) {
                 for (int ef : efs) {
-                    points.add(sweepDocRag(encoding, indexes.get(encoding), embedder, queries, truth, ef, run));
+                    points.add(sweepDocRag(encoding, indexes.get(encoding), embedder, queries, truth, ef, run, warmUpNanos));
                 }
             }
         }
@@ -379,12 +383,16 @@ public final class SearchBenchmark {
     }
 
     private static Point sweepDocRag(Encoding encoding, Path dir, VectorTableEmbedder embedder, float[][] queries,
-                                     int[][] truth, int ef, int run) {
+                                     int[][] truth, int ef, int run, long warmUpNanos) {
         VectorIndexConfig config = VectorIndexConfig.builder().encoding(encoding).searchCandidates(ef).build();
         try (DocRag rag = DocRag.builder().directory(dir).embedder(embedder).vectorIndex(config).build()) {
             int nq = queries.length;
-            for (int i = 0; i < Math.min(nq, 200); i++) {
-                rag.search(SearchRequest.vector(queries[i]).tenant("t").k(K));
+            // The peers are native code and need no warm-up beyond their 200 queries; the JVM
+            // needs its JIT to compile the search path (C2 takes thousands of calls and a second
+            // or two), or the timed pass measures the interpreter. Same queries, untimed.
+            long warmUntil = System.nanoTime() + warmUpNanos;
+            for (int i = 0; i < 200 || System.nanoTime() < warmUntil; i++) {
+                rag.search(SearchRequest.vector(queries[i % nq]).tenant("t").k(K));
             }
             double[] lat = new double[nq];
             int found = 0;

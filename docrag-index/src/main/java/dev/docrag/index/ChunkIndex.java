@@ -2,6 +2,7 @@ package dev.docrag.index;
 
 import dev.docrag.core.Chunk;
 import dev.docrag.core.embed.ModelInfo;
+import dev.docrag.index.codec.DocRagCodec;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
@@ -9,7 +10,6 @@ import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.apache.lucene.analysis.tokenattributes.OffsetAttribute;
 import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.codecs.KnnVectorsFormat;
-import org.apache.lucene.codecs.lucene104.Lucene104Codec;
 import org.apache.lucene.codecs.lucene104.Lucene104HnswScalarQuantizedVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.document.DoubleField;
@@ -137,8 +137,21 @@ final class ChunkIndex implements Closeable {
     static final String KEY_SEQ = "docrag.seq";
     /** Prefix of one user-data entry per metadata field: its type, so the catalog can be rebuilt from the index. */
     static final String KEY_FIELD_PREFIX = "docrag.field.";
-    /** 2: tenants, access groups, typed metadata and headings (1 had none of them). */
-    static final String FORMAT_VERSION = "2";
+    /**
+     * 3: segments in {@link DocRagCodec} (chunk text stored uncompressed); 2: tenants, access
+     * groups, typed metadata and headings (1 had none of them). A format-2 index opens unchanged:
+     * its segments name Lucene's own codec, and its next commit records 3.
+     */
+    static final String FORMAT_VERSION = "3";
+    private static final Set<String> READABLE_FORMATS = Set.of("2", FORMAT_VERSION);
+
+    private static boolean newerFormat(String format) {
+        try {
+            return Integer.parseInt(format) > Integer.parseInt(FORMAT_VERSION);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
 
     /** Vectors are unit length, so the dot product is the cosine and the cheapest to compute. */
     static final VectorSimilarityFunction SIMILARITY = VectorSimilarityFunction.DOT_PRODUCT;
@@ -148,7 +161,8 @@ final class ChunkIndex implements Closeable {
 
     private final Directory directory;
     private final Analyzer analyzer = new EnglishAnalyzer();
-    private final VectorCodec codec;
+    private final DocRagCodec codec;
+    private final KnnVectorsFormat vectorFormat;
     // Replaced together by recover() after a failed commit; searches read them without the write lock.
     private volatile IndexWriter writer;
     private volatile SearcherManager searchers;
@@ -189,7 +203,8 @@ final class ChunkIndex implements Closeable {
             if (exists) {
                 checkCommit(path, SegmentInfos.readLatestCommit(dir).getUserData());
             }
-            this.codec = new VectorCodec(vectorsFormat(vectors, mergeExecutor));
+            this.vectorFormat = vectorsFormat(vectors, mergeExecutor);
+            this.codec = DocRagCodec.writingVectorsAs(vectorFormat);
             w = openWriter(dir);
             if (!exists) {
                 w.setLiveCommitData(commitData(0, Map.of()).entrySet());
@@ -232,24 +247,6 @@ final class ChunkIndex implements Closeable {
             case INT4 -> new Lucene104HnswScalarQuantizedVectorsFormat(ScalarEncoding.PACKED_NIBBLE, m, beam, workers, mergeExecutor);
             case BINARY -> new Lucene104HnswScalarQuantizedVectorsFormat(ScalarEncoding.SINGLE_BIT_QUERY_NIBBLE, m, beam, workers, mergeExecutor);
         };
-    }
-
-    /**
-     * Lucene's current codec with DocRag's vector format. Segments record the codec by name
-     * ("Lucene104") and each vector field its format by name, and HNSW parameters only matter when
-     * writing, so an index written with any settings reads back with the stock codec.
-     */
-    private static final class VectorCodec extends Lucene104Codec {
-        private final KnnVectorsFormat format;
-
-        VectorCodec(KnnVectorsFormat format) {
-            this.format = format;
-        }
-
-        @Override
-        public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
-            return format;
-        }
     }
 
     private IndexWriter openWriter(Directory dir) throws IOException {
@@ -297,10 +294,10 @@ final class ChunkIndex implements Closeable {
                     + "). Open it with the model that built it, or ingest into a new directory.");
         }
         String format = userData.getOrDefault(KEY_FORMAT, "?");
-        if (!format.equals(FORMAT_VERSION)) {
+        if (!READABLE_FORMATS.contains(format)) {
             throw new IllegalStateException("the index at " + path + " has DocRag index format " + format + ", this DocRag "
-                    + "reads format " + FORMAT_VERSION + " (tenants, access groups and typed metadata). Delete the "
-                    + "directory and ingest again.");
+                    + "reads formats 2 and " + FORMAT_VERSION + ". " + (newerFormat(format)
+                    ? "Open it with the newer DocRag that wrote it." : "Delete the directory and ingest again."));
         }
         String encoding = userData.getOrDefault(KEY_ENCODING, VectorIndexConfig.Encoding.FLOAT32.name());
         if (!encoding.equals(vectors.encoding().name())) {
@@ -641,7 +638,7 @@ final class ChunkIndex implements Closeable {
 
     /** The vector format new segments are written with, as Lucene describes it (for tests and logs). */
     String vectorFormat() {
-        return writer.getConfig().getCodec() instanceof VectorCodec c ? c.format.toString() : "?";
+        return vectorFormat.toString();
     }
 
     /** The number of segments the current searcher sees. */
