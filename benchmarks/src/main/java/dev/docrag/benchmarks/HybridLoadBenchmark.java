@@ -61,10 +61,10 @@ import java.util.stream.Stream;
  * <p><b>Load.</b> At least 1,000 distinct hybrid queries ({@code SearchRequest.hybrid(text)
  * .tenant(..).k(10)}): 3 to 8 consecutive words of random chunks (seeded), plus the 59 questions
  * of eval/pydocs-qa.tsv. {@code clients} threads (8) each run a closed loop — a thread sends its
- * next query when the previous one returns — for a warm-up (10 s; quick 3 s) and then a measured
- * period (30 s; quick 5 s); every latency of the measured period is kept (System.nanoTime around
- * {@code rag.searchResult}, which is what {@code rag.search} returns the hits of). Two variants,
- * alternated, each in every run ({@code --runs}, default 3, quick 1):
+ * next query when the previous one returns — for a warm-up (10 s, quick 3 s, and at least 1,000
+ * requests) and then a measured period (30 s; quick 5 s); every latency of the measured period is
+ * kept (System.nanoTime around {@code rag.searchResult}, which is what {@code rag.search} returns
+ * the hits of). Two variants, alternated, each in every run ({@code --runs}, default 3, quick 1):
  * <ul>
  *   <li>{@code search_only}: the synthetic embedder embeds the query (microseconds), so the
  *       latency is DocRag's hybrid search itself: BM25 and HNSW retrieval, fusion, hit
@@ -75,6 +75,14 @@ import java.util.stream.Stream;
  *       embedding and search, all 8 clients contending for the same cores.</li>
  * </ul>
  * The headline {@code hybrid_p99_ms_8_clients} is the end-to-end variant's p99, median over runs.
+ * Each measurement also reports the CPU time spent per request (the whole JVM's and the client
+ * threads' own): on a shared machine latency mostly measures the queue for the cores, while CPU
+ * per request says what one search costs.
+ *
+ * <p>Options of the standalone run: {@code --quick}, {@code --chunks N}, {@code --clients C},
+ * {@code --queries Q} (generated; default 2,000, quick 1,000), {@code --warmup S},
+ * {@code --seconds S}, {@code --runs R}, {@code --docs DIR}, {@code --questions TSV},
+ * {@code --out FILE}. A full run took about 6 minutes on the shared 2-core machine (ingest 91 s).
  */
 final class HybridLoadBenchmark {
     static final int DIM = 384;
@@ -82,6 +90,8 @@ final class HybridLoadBenchmark {
     static final String TENANT = "t";
     private static final int BATCH = 2_000;
     private static final long SEED = 42;
+    /** The warm-up goes on until this many requests have been answered, however long it takes. */
+    static final int MIN_WARMUP_REQUESTS = 1_000;
 
     private HybridLoadBenchmark() {
     }
@@ -114,8 +124,10 @@ final class HybridLoadBenchmark {
     }
 
     /** One variant's measured period. */
-    record Measurement(String variant, int run, int segments, long chunks, long requests, long errors, long degraded,
-                       double seconds, double qps, double p50, double p95, double p99, double max) {
+    record Measurement(String variant, int run, int segments, long chunks, long warmupRequests, double warmupSeconds,
+                       long requests, long errors, long degraded,
+                       double seconds, double qps, double p50, double p95, double p99, double max,
+                       double processCpuMsPerRequest, double clientCpuMsPerRequest, String loadAverage) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -216,9 +228,12 @@ final class HybridLoadBenchmark {
                     Measurement m = measure(dir, embedder, variant, run, queries, o);
                     all.add(m);
                     System.out.printf("hybrid %-11s run %d: %d clients, %d chunks, %d segments: %.0f QPS, p50 %.2f ms,"
-                                    + " p95 %.2f ms, p99 %.2f ms, max %.2f ms (%d requests, %d errors, %d degraded)%n",
+                                    + " p95 %.2f ms, p99 %.2f ms, max %.2f ms (%d requests, %d errors, %d degraded);"
+                                    + " CPU per request %.2f ms (process), %.2f ms (clients); warm-up %d requests in %.1f s;"
+                                    + " load %s%n",
                             variant, run, o.clients, m.chunks, m.segments, m.qps, m.p50, m.p95, m.p99, m.max, m.requests,
-                            m.errors, m.degraded);
+                            m.errors, m.degraded, m.processCpuMsPerRequest, m.clientCpuMsPerRequest, m.warmupRequests,
+                            m.warmupSeconds, m.loadAverage);
                 }
             }
             String loadAfter = loadAverage();
@@ -288,6 +303,8 @@ final class HybridLoadBenchmark {
         double[] ms = new double[4096];
         int n;
         long lastEnd;
+        long cpuFrom = -1; // the thread's CPU time when its first measured request started
+        long cpuTo;
 
         void add(double v) {
             if (n == ms.length) {
@@ -298,9 +315,12 @@ final class HybridLoadBenchmark {
     }
 
     /**
-     * Opens the index with {@code embedder}, runs {@code clients} closed loops through the warm-up
-     * and the measured period without a pause between them, and keeps the latencies of the
-     * requests started in the measured period (those still running at its end are waited for).
+     * Opens the index with {@code embedder} and runs {@code clients} closed loops through the
+     * warm-up and the measured period without a pause between them. The warm-up lasts
+     * {@code warmupSeconds} and at least {@link #MIN_WARMUP_REQUESTS} requests (on a loaded machine
+     * a few seconds may not be enough for the JIT to compile the search path); then the latencies
+     * of the requests started in the next {@code measureSeconds} are kept (those still running at
+     * its end are waited for).
      */
     private static Measurement measure(Path dir, Embedder embedder, String variant, int run, List<String> queries,
                                        Options o) throws InterruptedException {
@@ -308,8 +328,10 @@ final class HybridLoadBenchmark {
             int segments = rag.segmentCount();
             long chunks = rag.stats().chunks();
             long start = System.nanoTime();
-            long measureFrom = start + o.warmupSeconds * 1_000_000_000L;
-            long end = measureFrom + o.measureSeconds * 1_000_000_000L;
+            long warmEnd = start + o.warmupSeconds * 1_000_000_000L;
+            long measureNanos = o.measureSeconds * 1_000_000_000L;
+            AtomicLong measureFrom = new AtomicLong(Long.MAX_VALUE); // set by the request that ends the warm-up
+            AtomicLong warmRequests = new AtomicLong();
             AtomicLong errors = new AtomicLong();
             AtomicLong degraded = new AtomicLong();
             AtomicReference<String> firstError = new AtomicReference<>();
@@ -321,13 +343,22 @@ final class HybridLoadBenchmark {
                 int first = t * (queries.size() / o.clients);
                 threads.add(Thread.ofPlatform().name("client-" + t).start(() -> {
                     int q = first;
-                    for (long now = System.nanoTime(); now < end; now = System.nanoTime()) {
-                        SearchRequest request = SearchRequest.hybrid(queries.get(q++ % queries.size())).tenant(TENANT).k(K);
+                    while (true) {
+                        long from = measureFrom.get();
                         long s = System.nanoTime();
+                        boolean measured = s >= from;
+                        if (measured && s >= from + measureNanos) {
+                            break;
+                        }
+                        if (measured && rec.cpuFrom < 0) {
+                            rec.cpuFrom = THREADS.getCurrentThreadCpuTime();
+                        }
+                        SearchRequest request = SearchRequest.hybrid(queries.get(q++ % queries.size())).tenant(TENANT).k(K);
+                        s = System.nanoTime();
                         try {
                             SearchResult r = rag.searchResult(request);
                             long e = System.nanoTime();
-                            if (s >= measureFrom) {
+                            if (measured) {
                                 rec.add((e - s) / 1e6);
                                 rec.lastEnd = e;
                                 if (r.degraded()) {
@@ -335,31 +366,48 @@ final class HybridLoadBenchmark {
                                 }
                             }
                         } catch (RuntimeException e) {
-                            if (s >= measureFrom) {
+                            if (measured) {
                                 errors.incrementAndGet();
                                 rec.lastEnd = System.nanoTime();
                             }
                             firstError.compareAndSet(null, e.toString());
                         }
+                        if (!measured && warmRequests.incrementAndGet() >= MIN_WARMUP_REQUESTS) {
+                            long now = System.nanoTime();
+                            if (now >= warmEnd) {
+                                measureFrom.compareAndSet(Long.MAX_VALUE, now);
+                            }
+                        }
                     }
+                    rec.cpuTo = THREADS.getCurrentThreadCpuTime();
                 }));
             }
+            while (measureFrom.get() == Long.MAX_VALUE && threads.stream().anyMatch(Thread::isAlive)) {
+                Thread.sleep(5);
+            }
+            long processCpuFrom = processCpuNanos();
             for (Thread th : threads) {
                 th.join();
             }
+            long processCpu = processCpuNanos() - processCpuFrom;
+            String load = loadAverage();
             if (firstError.get() != null) {
                 System.out.println("hybrid " + variant + ": ERROR " + firstError.get());
             }
+            long from = measureFrom.get();
+            double warmSeconds = (from - start) / 1e9;
             double[] ms = recorders.stream().flatMapToDouble(r -> Arrays.stream(r.ms, 0, r.n)).toArray();
-            long lastEnd = recorders.stream().mapToLong(r -> r.lastEnd).max().orElse(end);
-            double seconds = (Math.max(lastEnd, end) - measureFrom) / 1e9;
+            long lastEnd = recorders.stream().mapToLong(r -> r.lastEnd).max().orElse(from + measureNanos);
+            double seconds = (Math.max(lastEnd, from + measureNanos) - from) / 1e9;
             if (ms.length == 0) {
-                return new Measurement(variant, run, segments, chunks, 0, errors.get(), degraded.get(), seconds, 0,
-                        Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+                return new Measurement(variant, run, segments, chunks, warmRequests.get(), warmSeconds, 0, errors.get(),
+                        degraded.get(), seconds, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, load);
             }
-            return new Measurement(variant, run, segments, chunks, ms.length, errors.get(), degraded.get(), seconds,
-                    ms.length / seconds, Stats.quantile(ms, 0.50), Stats.quantile(ms, 0.95), Stats.quantile(ms, 0.99),
-                    Stats.quantile(ms, 1.0));
+            long clientCpu = recorders.stream().filter(r -> r.cpuFrom >= 0).mapToLong(r -> r.cpuTo - r.cpuFrom).sum();
+            return new Measurement(variant, run, segments, chunks, warmRequests.get(), warmSeconds, ms.length, errors.get(),
+                    degraded.get(), seconds, ms.length / seconds, Stats.quantile(ms, 0.50), Stats.quantile(ms, 0.95),
+                    Stats.quantile(ms, 0.99), Stats.quantile(ms, 1.0),
+                    processCpu < 0 ? Double.NaN : processCpu / 1e6 / ms.length, clientCpu / 1e6 / ms.length, load);
         }
     }
 
@@ -394,7 +442,12 @@ final class HybridLoadBenchmark {
                 + " questions of " + o.questions);
         d.put("load_model", "closed loop: each client sends its next query when the previous returns; latency ="
                 + " System.nanoTime around rag.searchResult (rag.search's hits); every measured request kept");
+        d.put("cpu_note", "process_cpu_ms_per_request: the JVM's CPU time over the measured period (all threads: clients, GC,"
+                + " JIT, ONNX Runtime) per request; client_threads_cpu_ms_per_request: the client threads' own CPU time per"
+                + " request. Less sensitive to other load on the machine than latency; cores / that = the throughput the"
+                + " CPU allows. Load averages count the 8 client threads too");
         d.put("warmup_seconds", o.warmupSeconds);
+        d.put("warmup_min_requests", MIN_WARMUP_REQUESTS);
         d.put("measure_seconds", o.measureSeconds);
         d.put("runs", o.runs);
         d.put("chunking_seconds", chunkSeconds);
@@ -414,6 +467,8 @@ final class HybridLoadBenchmark {
             s.put("p95_ms", Stats.of(ms.stream().mapToDouble(Measurement::p95).toArray()).median());
             s.put("max_ms", Stats.of(ms.stream().mapToDouble(Measurement::max).toArray()).max());
             s.put("qps", Stats.of(ms.stream().mapToDouble(Measurement::qps).toArray()).median());
+            s.put("process_cpu_ms_per_request", Stats.of(ms.stream().mapToDouble(Measurement::processCpuMsPerRequest).toArray()).median());
+            s.put("client_threads_cpu_ms_per_request", Stats.of(ms.stream().mapToDouble(Measurement::clientCpuMsPerRequest).toArray()).median());
             s.put("errors", ms.stream().mapToLong(Measurement::errors).sum());
             s.put("degraded", ms.stream().mapToLong(Measurement::degraded).sum());
             List<Map<String, Object>> runs = new ArrayList<>();
@@ -423,6 +478,8 @@ final class HybridLoadBenchmark {
                 r.put("clients", o.clients);
                 r.put("chunks", m.chunks);
                 r.put("segments", m.segments);
+                r.put("warmup_requests", m.warmupRequests);
+                r.put("warmup_seconds", m.warmupSeconds);
                 r.put("requests", m.requests);
                 r.put("errors", m.errors);
                 r.put("degraded", m.degraded);
@@ -432,6 +489,9 @@ final class HybridLoadBenchmark {
                 r.put("p95_ms", m.p95);
                 r.put("p99_ms", m.p99);
                 r.put("max_ms", m.max);
+                r.put("process_cpu_ms_per_request", m.processCpuMsPerRequest);
+                r.put("client_threads_cpu_ms_per_request", m.clientCpuMsPerRequest);
+                r.put("load_average_after", m.loadAverage);
                 runs.add(r);
             }
             s.put("per_run", runs);
@@ -451,6 +511,14 @@ final class HybridLoadBenchmark {
                 + "; index vectors synthetic, see hybrid_load");
         out.put("hybrid_load", d);
         return out;
+    }
+
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** The JVM's CPU time in nanoseconds, all threads; -1 where the platform does not tell. */
+    private static long processCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : -1;
     }
 
     private static String loadAverage() {
