@@ -89,6 +89,7 @@ public final class SearchBenchmark {
         Path out = Path.of("benchmarks/results/search.json");
         Path docs = PythonDocs.DEFAULT_ROOT;
         String python = "/usr/bin/python3";
+        int hybridChunks = 100_000; // --hybrid-chunks: HybridLoadBenchmark's index size (quick 5,000); 0 skips it
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> {
@@ -98,7 +99,9 @@ public final class SearchBenchmark {
                     runs = 1;
                     warmUpMillis = 250;
                     efs = new int[] {10, 20, 40, 80, 160};
+                    hybridChunks = 5_000;
                 }
+                case "--hybrid-chunks" -> hybridChunks = Integer.parseInt(args[++i]);
                 case "--synthetic" -> synthetic = Integer.parseInt(args[++i]);
                 case "--queries" -> queries = Integer.parseInt(args[++i]);
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
@@ -134,6 +137,10 @@ public final class SearchBenchmark {
             perDataset.put(name, runDataset(name, all, Math.min(queries, all.length / 10), runs, efs, these, python, warmUpMillis * 1_000_000));
         }
         summarise(result, perDataset);
+        if (hybridChunks > 0) {
+            result.remove("hybrid_p99_ms_8_clients_reason");
+            result.putAll(HybridLoadBenchmark.run(HybridLoadBenchmark.Options.of(quick, hybridChunks, runs, docs)));
+        }
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, Json.write(result));
         System.out.println("wrote " + out);
