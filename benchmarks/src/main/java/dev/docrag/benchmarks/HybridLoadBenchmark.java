@@ -74,7 +74,11 @@ import java.util.stream.Stream;
  *       that it matches the index). This is what a host's search costs with the real model: query
  *       embedding and search, all 8 clients contending for the same cores.</li>
  * </ul>
- * The headline {@code hybrid_p99_ms_8_clients} is the end-to-end variant's p99, median over runs.
+ * Then the index is merged to one segment ({@code DocRag.forceMerge(1)}, what a host does after a
+ * bulk load) and both are measured again as {@code search_only_merged} and {@code end_to_end_merged}:
+ * a query then searches one HNSW graph and one term dictionary instead of one per segment.
+ * The headline {@code hybrid_p99_ms_8_clients} is the end-to-end variant's p99 on the index as
+ * ingested, median over runs.
  * Each measurement also reports the CPU time spent per request (the whole JVM's and the client
  * threads' own): on a shared machine latency mostly measures the queue for the cores, while CPU
  * per request says what one search costs.
@@ -221,9 +225,31 @@ final class HybridLoadBenchmark {
             System.out.printf("hybrid: %d distinct queries (%d generated + eval questions)%n", queries.size(), o.queries);
 
             List<Measurement> all = new ArrayList<>();
+            measureRuns(dir, synthetic, real, "", queries, o, all);
+            // The same index merged to one segment (DocRag.forceMerge, what a host does after a bulk
+            // load): one HNSW graph and one term dictionary per query instead of one per segment.
+            t0 = System.nanoTime();
+            try (DocRag rag = DocRag.builder().directory(dir).embedder(synthetic).build()) {
+                rag.forceMerge(1);
+            }
+            double mergeSeconds = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("hybrid: merged to one segment in %.1f s%n", mergeSeconds);
+            measureRuns(dir, synthetic, real, "_merged", queries, o, all);
+            String loadAfter = loadAverage();
+            return result(o, base.size(), stored, segmentsAfterIngest, chunkSeconds, ingestSeconds, mergeSeconds,
+                    queries.size(), all, loadBefore, loadAfter);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /** Both variants, alternated, {@code o.runs} times; {@code suffix} names the index state. */
+    private static void measureRuns(Path dir, SyntheticEmbedder synthetic, OnnxEmbedder real, String suffix,
+                                    List<String> queries, Options o, List<Measurement> all) throws IOException, InterruptedException {
             for (int run = 1; run <= o.runs; run++) {
-                for (String variant : List.of("search_only", "end_to_end")) {
-                    SyntheticEmbedder embedder = variant.equals("end_to_end")
+                for (String base : List.of("search_only", "end_to_end")) {
+                    String variant = base + suffix;
+                    SyntheticEmbedder embedder = base.equals("end_to_end")
                             ? new SyntheticEmbedder(synthetic.clusters, SEED, real) : synthetic;
                     Measurement m = measure(dir, embedder, variant, run, queries, o);
                     all.add(m);
@@ -236,12 +262,6 @@ final class HybridLoadBenchmark {
                             m.warmupSeconds, m.loadAverage);
                 }
             }
-            String loadAfter = loadAverage();
-            return result(o, base.size(), stored, segmentsAfterIngest, chunkSeconds, ingestSeconds, queries.size(), all,
-                    loadBefore, loadAfter);
-        } finally {
-            deleteTree(dir);
-        }
     }
 
     // ---------------------------------------------------------------- corpus and queries
@@ -414,8 +434,8 @@ final class HybridLoadBenchmark {
     // ---------------------------------------------------------------- results
 
     private static Map<String, Object> result(Options o, int distinctTexts, long stored, int segmentsAfterIngest,
-                                              double chunkSeconds, double ingestSeconds, int nQueries,
-                                              List<Measurement> all, String loadBefore, String loadAfter) {
+                                              double chunkSeconds, double ingestSeconds, double mergeSeconds,
+                                              int nQueries, List<Measurement> all, String loadBefore, String loadAfter) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("goal", "hybrid search at 100k chunks with 8 concurrent clients: p99 <= 20 ms (issue #6); absolute, no named peer");
         d.put("quick", o.quick);
@@ -434,6 +454,7 @@ final class HybridLoadBenchmark {
                 + " representative, relevance is not measured");
         Map<String, Object> variants = new LinkedHashMap<>();
         variants.put("search_only", "the synthetic embedder embeds the query (~0 cost): DocRag's hybrid search itself");
+        variants.put("*_merged", "the same after DocRag.forceMerge(1): one segment, as a host leaves a bulk-loaded index");
         variants.put("end_to_end", "the query embedder also runs the real all-MiniLM-L6-v2 fp32 ONNX model on each query"
                 + " (result discarded, synthetic vector returned to match the index): query embedding + search under"
                 + " contention");
@@ -452,11 +473,12 @@ final class HybridLoadBenchmark {
         d.put("runs", o.runs);
         d.put("chunking_seconds", chunkSeconds);
         d.put("ingest_seconds", ingestSeconds);
+        d.put("force_merge_seconds", mergeSeconds);
         d.put("ingest_note", "upsert in batches of " + BATCH + " with the synthetic embedder, including close");
         d.put("load_average_before", loadBefore);
         d.put("load_average_after", loadAfter);
         Map<String, Object> summary = new LinkedHashMap<>();
-        for (String variant : List.of("search_only", "end_to_end")) {
+        for (String variant : List.of("search_only", "end_to_end", "search_only_merged", "end_to_end_merged")) {
             List<Measurement> ms = all.stream().filter(m -> m.variant.equals(variant)).toList();
             Map<String, Object> s = new LinkedHashMap<>();
             Stats p99 = Stats.of(ms.stream().mapToDouble(Measurement::p99).toArray());
@@ -500,12 +522,13 @@ final class HybridLoadBenchmark {
                             + " %d clients, %d chunks, %d segments%n", variant, p99.median(), ms.size(), p99.min(), p99.max(),
                     s.get("p50_ms"), s.get("qps"), o.clients, stored, ms.get(0).segments);
         }
-        d.put("search_only", summary.get("search_only"));
-        d.put("end_to_end", summary.get("end_to_end"));
+        summary.forEach(d::put);
         Map<String, Object> out = new LinkedHashMap<>();
         String key = "hybrid_p99_ms_" + o.clients + "_clients";
         out.put(key, ((Map<?, ?>) summary.get("end_to_end")).get("p99_ms"));
         out.put(key + "_search_only", ((Map<?, ?>) summary.get("search_only")).get("p99_ms"));
+        out.put(key + "_merged", ((Map<?, ?>) summary.get("end_to_end_merged")).get("p99_ms"));
+        out.put(key + "_search_only_merged", ((Map<?, ?>) summary.get("search_only_merged")).get("p99_ms"));
         out.put(key + "_note", "end to end (real MiniLM query embedding + hybrid search), median p99 of " + o.runs + " run(s) at "
                 + o.chunks + " chunks" + (o.quick ? " (quick run, not the 100k goal)" : "")
                 + "; index vectors synthetic, see hybrid_load");

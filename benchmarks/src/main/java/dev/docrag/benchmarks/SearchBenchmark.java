@@ -54,7 +54,8 @@ import java.util.stream.Stream;
  * <p>Options: {@code --quick} (every 48th page, about 400 chunks to embed on a first run, 5,000
  * synthetic vectors, up to 200 queries, one run; about two minutes with the build), {@code --synthetic N} (default 1,000,000), {@code --queries Q}
  * (default 1000), {@code --runs R} (timed sweeps per engine, default 3), {@code --warm-up-ms W} (untimed
- * searches before each DocRag sweep, for the JIT; default 2000, quick 250), {@code --efs 10,20,...},
+ * searches before each DocRag sweep, for the JIT; default 2000, quick 250), {@code --peers hnswlib,faiss}
+ * (the Python engines to run), {@code --efs 10,20,...},
  * {@code --datasets real,synthetic}, {@code --encodings FLOAT32,INT8,...} (default all),
  * {@code --synthetic-encodings ...} (default as --encodings), {@code --out FILE}.
  */
@@ -89,6 +90,7 @@ public final class SearchBenchmark {
         Path out = Path.of("benchmarks/results/search.json");
         Path docs = PythonDocs.DEFAULT_ROOT;
         String python = "/usr/bin/python3";
+        String peers = "hnswlib,faiss";
         int hybridChunks = 100_000; // --hybrid-chunks: HybridLoadBenchmark's index size (quick 5,000); 0 skips it
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -112,6 +114,7 @@ public final class SearchBenchmark {
                 case "--synthetic-encodings" -> syntheticEncodings = Arrays.stream(args[++i].split(",")).map(Encoding::valueOf).toList();
                 case "--docs" -> docs = Path.of(args[++i]);
                 case "--python" -> python = args[++i];
+                case "--peers" -> peers = args[++i];
                 case "--out" -> out = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
@@ -134,7 +137,7 @@ public final class SearchBenchmark {
                 default -> throw new IllegalArgumentException("unknown data set " + name);
             };
             List<Encoding> these = name.equals("synthetic") && syntheticEncodings != null ? syntheticEncodings : encodings;
-            perDataset.put(name, runDataset(name, all, Math.min(queries, all.length / 10), runs, efs, these, python, warmUpMillis * 1_000_000));
+            perDataset.put(name, runDataset(name, all, Math.min(queries, all.length / 10), runs, efs, these, python, peers, warmUpMillis * 1_000_000));
         }
         summarise(result, perDataset);
         if (hybridChunks > 0) {
@@ -267,7 +270,7 @@ public final class SearchBenchmark {
     // ---------------------------------------------------------------- one data set
 
     private static Map<String, Object> runDataset(String name, float[][] all, int nq, int runs, int[] efs,
-                                                  List<Encoding> encodings, String python, long warmUpNanos) throws Exception {
+                                                  List<Encoding> encodings, String python, String peers, long warmUpNanos) throws Exception {
         // Held-out queries: every (n/nq)-th vector; for synthetic data a perturbed copy of it, so
         // that the query is near the data but not in the index.
         int dim = all[0].length;
@@ -340,7 +343,7 @@ public final class SearchBenchmark {
         List<String> cmd = List.of(python, "benchmarks/python/ann_peers.py", "--dir", dir.toString(), "--dim", Integer.toString(dim),
                 "--k", Integer.toString(K), "--m", Integer.toString(M), "--ef-construction", Integer.toString(BEAM),
                 "--efs", String.join(",", Arrays.stream(efs).mapToObj(Integer::toString).toList()),
-                "--runs", Integer.toString(runs), "--out", tsv.toString());
+                "--runs", Integer.toString(runs), "--engines", peers, "--out", tsv.toString());
         System.out.println("peers: " + String.join(" ", cmd));
         Process p = new ProcessBuilder(cmd).inheritIO().start();
         if (p.waitFor() != 0) {
