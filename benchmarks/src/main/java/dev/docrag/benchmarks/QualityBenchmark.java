@@ -113,6 +113,8 @@ public final class QualityBenchmark {
         if (fresh) {
             deleteTree(dir);
         }
+        // --index names where the index is kept; it is re-used only if an earlier run left one there
+        boolean reused = !fresh && Files.isDirectory(dir.resolve("index"));
         Path root = docs;
         // The peer is built on its own thread while DocRag ingests: on a shared machine the two
         // together finish sooner than one after the other, and neither's quality depends on it.
@@ -204,7 +206,7 @@ public final class QualityBenchmark {
         results.put("subset_others", quick ? QUICK_OTHERS : subset);
         results.put("docrag_chunks", chunks);
         results.put("docrag_ingest_seconds", ingestSeconds);
-        results.put("docrag_index_reused", !fresh);
+        results.put("docrag_index_reused", reused);
         results.put("peer_chunks", peerChunks);
         results.put("peer_build_seconds", peerSeconds);
         results.put("convex_weight", CONVEX_WEIGHT);
