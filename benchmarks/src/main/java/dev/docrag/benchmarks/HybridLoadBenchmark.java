@@ -21,7 +21,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -30,7 +29,6 @@ import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 
 /**
  * Hybrid search latency under concurrent load on a large index: issue #6's goal "hybrid search at
@@ -239,7 +237,7 @@ final class HybridLoadBenchmark {
             return result(o, base.size(), stored, segmentsAfterIngest, chunkSeconds, ingestSeconds, mergeSeconds,
                     queries.size(), all, loadBefore, loadAfter);
         } finally {
-            deleteTree(dir);
+            QualityBenchmark.deleteTree(dir);
         }
     }
 
@@ -552,17 +550,6 @@ final class HybridLoadBenchmark {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-    }
-
     // ---------------------------------------------------------------- the synthetic embedder
 
     /**
@@ -588,7 +575,7 @@ final class HybridLoadBenchmark {
                 for (int d = 0; d < DIM; d++) {
                     v[d] = (float) rnd.nextGaussian();
                 }
-                centres[c] = unit(v);
+                centres[c] = SearchBenchmark.unit(v);
             }
             // The same identity with or without the query model: both open the same index.
             this.model = new ModelInfo("synthetic-clustered-" + DIM, "seed" + seed + "-c" + clusters, DIM, 256);
@@ -625,19 +612,7 @@ final class HybridLoadBenchmark {
             for (int d = 0; d < DIM; d++) {
                 v[d] = c[d] + (float) rnd.nextGaussian() * sigma;
             }
-            return unit(v);
-        }
-
-        private static float[] unit(float[] v) {
-            double n = 0;
-            for (float x : v) {
-                n += x * x;
-            }
-            float inv = (float) (1 / Math.sqrt(n));
-            for (int d = 0; d < v.length; d++) {
-                v[d] *= inv;
-            }
-            return v;
+            return SearchBenchmark.unit(v);
         }
 
         @Override

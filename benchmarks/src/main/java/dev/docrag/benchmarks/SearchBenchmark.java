@@ -255,7 +255,7 @@ public final class SearchBenchmark {
         return v;
     }
 
-    private static float[] unit(float[] v) {
+    static float[] unit(float[] v) {
         double n = 0;
         for (float x : v) {
             n += x * x;
