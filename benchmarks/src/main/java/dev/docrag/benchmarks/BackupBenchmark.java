@@ -100,6 +100,9 @@ public final class BackupBenchmark {
             double[] backupS = new double[rounds];
             double[] copyS = new double[rounds];
             double[] syncedS = new double[rounds];
+            double[] phaseSnapshotS = new double[rounds];
+            double[] phaseFilesS = new double[rounds];
+            double[] phaseSyncS = new double[rounds];
             long fullBytes = 0;
             long dirBytes = 0;
             Path repo = null;
@@ -125,6 +128,9 @@ public final class BackupBenchmark {
                             BackupReport full = m.backup();
                             backupS[r] = (System.nanoTime() - b0) / 1e9;
                             fullBytes = full.bytesStored();
+                            phaseSnapshotS[r] = full.snapshotTook().toNanos() / 1e9;
+                            phaseFilesS[r] = full.filesTook().toNanos() / 1e9;
+                            phaseSyncS[r] = full.syncTook().toNanos() / 1e9;
                         }
                     }
                 }
@@ -132,8 +138,9 @@ public final class BackupBenchmark {
                 try (var snap = rag.snapshot()) {
                     snapshotS[r] = (System.nanoTime() - p0) / 1e9;
                 }
-                System.out.printf(Locale.ROOT, "round %d/%d: copy %.3f s, copy+fsync %.3f s, full backup %.3f s (snapshot alone %.3f s)%n",
-                        r + 1, rounds, copyS[r], syncedS[r], backupS[r], snapshotS[r]);
+                System.out.printf(Locale.ROOT, "round %d/%d: copy %.3f s, copy+fsync %.3f s, full backup %.3f s (its phases: snapshot %.3f s,"
+                        + " files %.3f s, sync %.3f s; snapshot alone %.3f s)%n",
+                        r + 1, rounds, copyS[r], syncedS[r], backupS[r], phaseSnapshotS[r], phaseFilesS[r], phaseSyncS[r], snapshotS[r]);
                 deleteTree(copy);
                 if (r < rounds - 1) {
                     deleteTree(repoR);
@@ -149,6 +156,12 @@ public final class BackupBenchmark {
             double syncedRatio = synced.median() / backup.median();
             double bestRatio = copy.min() / backup.min();
             double bestSyncedRatio = synced.min() / backup.min();
+            Stats phaseSnapshot = Stats.of(phaseSnapshotS);
+            Stats phaseFiles = Stats.of(phaseFilesS);
+            Stats phaseSync = Stats.of(phaseSyncS);
+            // the part of a backup that does what a copy does (read, hash, write), without the
+            // consistency point before it and the durability after it
+            double filesRatio = copy.median() / phaseFiles.median();
 
             // incremental: update 1% of the documents in one call, then back up; several times,
             // since whether an update triggers a large merge (which rewrites segments) varies
@@ -201,6 +214,12 @@ public final class BackupBenchmark {
             result.put("plain_copy_s_each", java.util.Arrays.stream(copyS).boxed().toList());
             result.put("synced_copy_s_each", java.util.Arrays.stream(syncedS).boxed().toList());
             result.put("full_backup_mb_s", fullBytes / 1e6 / backup.median());
+            result.put("plain_copy_mb_s", dirBytes / 1e6 / copy.median());
+            result.put("backup_phase_snapshot_s", Map.of("median", phaseSnapshot.median(), "min", phaseSnapshot.min(), "max", phaseSnapshot.max()));
+            result.put("backup_phase_files_s", Map.of("median", phaseFiles.median(), "min", phaseFiles.min(), "max", phaseFiles.max()));
+            result.put("backup_phase_sync_s", Map.of("median", phaseSync.median(), "min", phaseSync.min(), "max", phaseSync.max()));
+            result.put("backup_phase_files_mb_s", fullBytes / 1e6 / phaseFiles.median());
+            result.put("files_phase_vs_copy_ratio", filesRatio);
             result.put("sha256_mb_s", shaMbS);
             result.put("full_vs_copy_ratio", ratio);
             result.put("full_vs_synced_copy_ratio", syncedRatio);
@@ -221,12 +240,15 @@ public final class BackupBenchmark {
             System.out.printf(Locale.ROOT, "%n| measure | value | goal |%n|---|---|---|%n"
                             + "| full backup vs plain copy (speed ratio) | %.2f (backup %.2f s [%.2f-%.2f], copy %.2f s [%.2f-%.2f], median of %d; ratio of minima %.2f) | >= %.1f |%n"
                             + "| full backup vs copy with fsync per file | %.2f (copy+fsync %.2f s [%.2f-%.2f]; ratio of minima %.2f) | - |%n"
+                            + "| backup phases (medians): snapshot / files (read, hash, store) / sync | %.2f / %.2f / %.2f s; files phase vs plain copy %.2f (%.0f vs %.0f MB/s) | - |%n"
                             + "| snapshot alone (commit pinned, H2 catalog exported under the write lock) | %.2f s [%.2f-%.2f] | - |%n"
                             + "| SHA-256, one thread | %.0f MB/s | - |%n"
                             + "| incremental bytes after 1%% updated (median of %d) | %.2f%% (max %.2f%%; full %d bytes; catalog export %d) | <= %.0f%% |%n"
                             + "| restore + deep verify | %.2f s | - |%n",
                     ratio, backup.median(), backup.min(), backup.max(), copy.median(), copy.min(), copy.max(), rounds, bestRatio, GOAL_RATIO,
                     syncedRatio, synced.median(), synced.min(), synced.max(), bestSyncedRatio,
+                    phaseSnapshot.median(), phaseFiles.median(), phaseSync.median(), filesRatio, fullBytes / 1e6 / phaseFiles.median(),
+                    dirBytes / 1e6 / copy.median(),
                     snapshot.median(), snapshot.min(), snapshot.max(), shaMbS, updates, 100 * fraction, 100 * inc.max(),
                     fullBytes, catalogBytes, 100 * GOAL_INCREMENTAL, restoreS);
             System.out.println("wrote " + out);

@@ -290,7 +290,8 @@ public final class BackupManager implements BackupStatus, AutoCloseable {
                 LOG.info("Backup {} of {} (write {}, {} documents, {} chunks) to {}: stored {} files ({} bytes), reused {}, in {} ms",
                         id, rag.directory(), m.sequence(), m.documents(), m.chunks(), target.describe(), stored, bytes,
                         reused, took.toMillis());
-                return new BackupReport(m, stored, bytes, reused, took, mirror == null ? null : copyToMirror(m, manifest));
+                return new BackupReport(m, stored, bytes, reused, took, Duration.ofNanos(snapshotNanos), Duration.ofNanos(filesNanos),
+                        Duration.ofNanos(syncNanos), mirror == null ? null : copyToMirror(m, manifest));
             }
         } catch (IOException e) {
             throw new BackupException(BackupException.Problem.SOURCE_FAILED, null,

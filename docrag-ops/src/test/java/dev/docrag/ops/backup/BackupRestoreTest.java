@@ -59,6 +59,9 @@ class BackupRestoreTest {
             assertThat(first.filesReused()).isZero();
             assertThat(backups.lastSuccess()).isPresent();
             assertThat(backups.lastBytes()).hasValue(first.bytesStored());
+            // each phase is timed, and together they fit in the whole (the rest is the manifest)
+            assertThat(List.of(first.snapshotTook(), first.filesTook(), first.syncTook())).allMatch(d -> d.isPositive());
+            assertThat(first.snapshotTook().plus(first.filesTook()).plus(first.syncTook())).isLessThanOrEqualTo(first.took());
 
             rag.upsert(Corpus.doc(5, 2));
             rag.delete(Corpus.TENANT, "doc-7");
