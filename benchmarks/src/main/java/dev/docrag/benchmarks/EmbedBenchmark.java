@@ -79,7 +79,7 @@ public final class EmbedBenchmark {
         }
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws IOException, InterruptedException {
         int chunkCount = 1000;
         int rounds = 5;
         boolean sweep = false;
@@ -188,6 +188,13 @@ public final class EmbedBenchmark {
         results.put("int8_vs_fp32_mean_cosine", mean(int8VsFp32));
         results.put("tokenizer_share", tokenizerShare(fp32, texts, Stats.of(seconds.get("docrag_fp32")).median()));
         results.put("padding_overhead", paddingOverhead(lengths, 16, 4096));
+        int cores = Runtime.getRuntime().availableProcessors();
+        double peak = CpuPeak.fp32Gflops(cores);
+        double docragShare = flops / Stats.of(seconds.get("docrag_fp32")).median() / 1e9 / peak;
+        double peerShare = flops / Stats.of(seconds.get("langchain4j_fp32")).median() / 1e9 / peak;
+        results.put("cpu_fp32_peak_gflops", peak);
+        results.put("docrag_fp32_share_of_peak", docragShare);
+        results.put("langchain4j_fp32_share_of_peak", peerShare);
         results.put("chunks", texts.size());
         results.put("tokens", tokens);
         results.put("rounds", rounds);
@@ -200,6 +207,8 @@ public final class EmbedBenchmark {
                 Stats.of(parity).min(), mean(int8VsFp32));
         System.out.printf(Locale.ROOT, "Profile (DocRag fp32): tokenizer %.1f%% of embedding time; padding adds %.1f%% tokens%n",
                 100 * (double) results.get("tokenizer_share"), 100 * (double) results.get("padding_overhead"));
+        System.out.printf(Locale.ROOT, "This CPU's fp32 FMA peak on %d threads: %.1f GFLOP/s; DocRag fp32 reaches %.0f%% of it, LangChain4j fp32 %.0f%%"
+                + " (1.5x LangChain4j would be %.0f%%)%n", cores, peak, 100 * docragShare, 100 * peerShare, 150 * peerShare);
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, Json.write(results));
         System.out.println("Wrote " + out);
