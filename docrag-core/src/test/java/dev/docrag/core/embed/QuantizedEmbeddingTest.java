@@ -207,10 +207,10 @@ class QuantizedEmbeddingTest {
     }
 
     /** What one embedding retrieves next to a reference: shares of the reference's top-10 pages and chunks it also returns, and questions it answers. */
-    private record Retrieval(double pages, double chunks, int hits) {
+    record Retrieval(double pages, double chunks, int hits) {
     }
 
-    private static Retrieval retrieval(List<float[]> refDocs, List<float[]> refQueries, List<float[]> docs, List<float[]> queries,
+    static Retrieval retrieval(List<float[]> refDocs, List<float[]> refQueries, List<float[]> docs, List<float[]> queries,
                                        List<Chunk> chunks, List<Set<String>> answers) {
         double pagesFound = 0;
         double chunksFound = 0;
