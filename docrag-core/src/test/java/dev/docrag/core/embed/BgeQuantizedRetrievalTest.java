@@ -1,18 +1,10 @@
 package dev.docrag.core.embed;
 
 import dev.docrag.core.Chunk;
-import dev.docrag.core.chunk.Chunker;
-import dev.docrag.core.embed.QuantizedEmbeddingTest.Retrieval;
-import dev.docrag.core.load.FileLoader;
-import dev.docrag.core.load.LoadException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -40,48 +32,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  * runs only with {@code -Ddocrag.slowTests=true}.
  */
 class BgeQuantizedRetrievalTest {
-    private static final Path QUESTIONS = Path.of(System.getProperty("docrag.eval", "../eval/pydocs-qa.tsv"));
 
     @Test
     @EnabledIfSystemProperty(named = "docrag.slowTests", matches = "true")
     void bgeInt8RetrievesWhatBgeFp32Retrieves() throws IOException {
         long start = System.nanoTime();
-        Path root = RealText.pythonDocs();
-        List<String> questions = new ArrayList<>();
-        List<Set<String>> answers = new ArrayList<>();
-        Set<String> relevantPages = new HashSet<>();
-        for (String line : Files.readAllLines(QUESTIONS)) {
-            if (line.isBlank() || line.startsWith("#")) {
-                continue;
-            }
-            String[] cols = line.split("\t");
-            questions.add(cols[0]);
-            Set<String> pages = new HashSet<>();
-            for (String page : cols[1].split(",")) {
-                pages.add(page + ".html");
-            }
-            answers.add(pages);
-            relevantPages.addAll(List.of(cols[1].split(",")));
-        }
+        RetrievalEval.Questions eval = RetrievalEval.questions();
+        List<String> questions = eval.texts();
+        List<Set<String>> answers = eval.answers();
         try (OnnxEmbedder fp32 = OnnxEmbedder.create(OnnxModel.bgeSmallEnV15());
              OnnxEmbedder int8 = OnnxEmbedder.create(OnnxModel.bgeSmallEnV15Int8())) {
             // The corpus of QuantizedEmbeddingTest, chunked with bge's tokenizer.
-            FileLoader loader = FileLoader.standard();
-            Chunker chunker = new Chunker(fp32::countTokens, 256, 256);
-            List<Chunk> chunks = new ArrayList<>();
-            int other = 0;
-            for (Path page : loader.list(root).files()) {
-                String id = FileLoader.documentId(root, page);
-                boolean relevant = relevantPages.contains(id.replaceFirst("\\.html$", ""));
-                if (id.startsWith("_") || id.startsWith("genindex") || !(relevant || other++ % 25 == 0)) {
-                    continue;
-                }
-                try {
-                    chunks.addAll(chunker.chunk(loader.load(root, page)));
-                } catch (LoadException e) {
-                    // an odd page does not change the corpus
-                }
-            }
+            List<Chunk> chunks = RetrievalEval.corpus(eval, fp32::countTokens);
             List<String> texts = chunks.stream().map(Chunk::text).toList();
             long t0 = System.nanoTime();
             List<float[]> docsFp32 = fp32.embedDocuments(texts);
@@ -90,8 +52,8 @@ class BgeQuantizedRetrievalTest {
             long t2 = System.nanoTime();
             List<float[]> queriesFp32 = questions.stream().map(fp32::embedQuery).toList();
             List<float[]> queriesInt8 = questions.stream().map(int8::embedQuery).toList();
-            Retrieval fp32Self = QuantizedEmbeddingTest.retrieval(docsFp32, queriesFp32, docsFp32, queriesFp32, chunks, answers);
-            Retrieval bgeInt8 = QuantizedEmbeddingTest.retrieval(docsFp32, queriesFp32, docsInt8, queriesInt8, chunks, answers);
+            RetrievalEval.Retrieval fp32Self = RetrievalEval.retrieval(docsFp32, queriesFp32, docsFp32, queriesFp32, chunks, answers);
+            RetrievalEval.Retrieval bgeInt8 = RetrievalEval.retrieval(docsFp32, queriesFp32, docsInt8, queriesInt8, chunks, answers);
             double cosineChunks = IntStream.range(0, texts.size())
                     .mapToDouble(i -> RealText.cosine(docsFp32.get(i), docsInt8.get(i))).average().orElseThrow();
             double minCosineChunks = IntStream.range(0, texts.size())

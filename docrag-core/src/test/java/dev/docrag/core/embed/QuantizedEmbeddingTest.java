@@ -1,9 +1,6 @@
 package dev.docrag.core.embed;
 
 import dev.docrag.core.Chunk;
-import dev.docrag.core.chunk.Chunker;
-import dev.docrag.core.load.FileLoader;
-import dev.docrag.core.load.LoadException;
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
@@ -14,12 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -29,8 +21,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The int8 MiniLM is a faithful, deterministic stand-in for the fp32 one. */
 class QuantizedEmbeddingTest {
-    private static final Path QUESTIONS = Path.of(System.getProperty("docrag.eval",
-            "../eval/pydocs-qa.tsv"));
     private static OnnxEmbedder fp32;
     private static OnnxEmbedder int8;
 
@@ -98,47 +88,17 @@ class QuantizedEmbeddingTest {
      */
     @Test
     void int8RetrievesWhatFp32Retrieves() throws IOException {
-        Path root = RealText.pythonDocs();
-        List<String> questions = new ArrayList<>();
-        List<Set<String>> answers = new ArrayList<>();
-        Set<String> relevantPages = new HashSet<>();
-        for (String line : Files.readAllLines(QUESTIONS)) {
-            if (line.isBlank() || line.startsWith("#")) {
-                continue;
-            }
-            String[] cols = line.split("\t");
-            questions.add(cols[0]);
-            Set<String> pages = new HashSet<>();
-            for (String page : cols[1].split(",")) {
-                pages.add(page + ".html");
-            }
-            answers.add(pages);
-            relevantPages.addAll(List.of(cols[1].split(",")));
-        }
-        // Chunk only what the corpus needs: the answering pages and every 25th other page.
-        FileLoader loader = FileLoader.standard();
-        Chunker chunker = new Chunker(fp32::countTokens, 256, 256);
-        List<Chunk> chunks = new ArrayList<>();
-        int other = 0;
-        for (Path page : loader.list(root).files()) {
-            String id = FileLoader.documentId(root, page);
-            boolean relevant = relevantPages.contains(id.replaceFirst("\\.html$", ""));
-            if (id.startsWith("_") || id.startsWith("genindex") || !(relevant || other++ % 25 == 0)) {
-                continue;
-            }
-            try {
-                chunks.addAll(chunker.chunk(loader.load(root, page)));
-            } catch (LoadException e) {
-                // an odd page does not change the corpus
-            }
-        }
+        RetrievalEval.Questions eval = RetrievalEval.questions();
+        List<String> questions = eval.texts();
+        List<Set<String>> answers = eval.answers();
+        List<Chunk> chunks = RetrievalEval.corpus(eval, fp32::countTokens);
         List<String> texts = chunks.stream().map(Chunk::text).toList();
         List<float[]> docsFp32 = fp32.embedDocuments(texts);
         List<float[]> docsInt8 = int8.embedDocuments(texts);
         List<float[]> queriesFp32 = questions.stream().map(fp32::embedQuery).toList();
         List<float[]> queriesInt8 = questions.stream().map(int8::embedQuery).toList();
-        Retrieval fp32Self = retrieval(docsFp32, queriesFp32, docsFp32, queriesFp32, chunks, answers);
-        Retrieval docragInt8 = retrieval(docsFp32, queriesFp32, docsInt8, queriesInt8, chunks, answers);
+        RetrievalEval.Retrieval fp32Self = RetrievalEval.retrieval(docsFp32, queriesFp32, docsFp32, queriesFp32, chunks, answers);
+        RetrievalEval.Retrieval docragInt8 = RetrievalEval.retrieval(docsFp32, queriesFp32, docsInt8, queriesInt8, chunks, answers);
 
         // The peer on the same artifact: LangChain4j's own int8 MiniLM, used as its users use it
         // (embedAll to ingest, embed for a query). It runs one text per ONNX call too, but its
@@ -147,15 +107,15 @@ class QuantizedEmbeddingTest {
         List<float[]> docsPeer = peerModel.embedAll(texts.stream().map(TextSegment::from).toList()).content()
                 .stream().map(Embedding::vector).toList();
         List<float[]> queriesPeer = questions.stream().map(q -> peerModel.embed(q).content().vector()).toList();
-        Retrieval peerInt8 = retrieval(docsFp32, queriesFp32, docsPeer, queriesPeer, chunks, answers);
+        RetrievalEval.Retrieval peerInt8 = RetrievalEval.retrieval(docsFp32, queriesFp32, docsPeer, queriesPeer, chunks, answers);
         // The peer's fp32 model cuts the same way: it splits what the 128-token cut costs from what
         // the int8 artifact costs within the peer's own engine.
         EmbeddingModel peerFp32Model = new AllMiniLmL6V2EmbeddingModel();
         List<float[]> docsPeerFp32 = peerFp32Model.embedAll(texts.stream().map(TextSegment::from).toList()).content()
                 .stream().map(Embedding::vector).toList();
         List<float[]> queriesPeerFp32 = questions.stream().map(q -> peerFp32Model.embed(q).content().vector()).toList();
-        Retrieval peerFp32 = retrieval(docsFp32, queriesFp32, docsPeerFp32, queriesPeerFp32, chunks, answers);
-        Retrieval peerInt8VsPeerFp32 = retrieval(docsPeerFp32, queriesPeerFp32, docsPeer, queriesPeer, chunks, answers);
+        RetrievalEval.Retrieval peerFp32 = RetrievalEval.retrieval(docsFp32, queriesFp32, docsPeerFp32, queriesPeerFp32, chunks, answers);
+        RetrievalEval.Retrieval peerInt8VsPeerFp32 = RetrievalEval.retrieval(docsPeerFp32, queriesPeerFp32, docsPeer, queriesPeer, chunks, answers);
         // Does embedAll's vector of a text depend on the call it came in? Compare a sample with embed.
         double batchDrift = 0;
         for (int i = 0; i < texts.size(); i += texts.size() / 20) {
@@ -207,44 +167,4 @@ class QuantizedEmbeddingTest {
     }
 
     /** What one embedding retrieves next to a reference: shares of the reference's top-10 pages and chunks it also returns, and questions it answers. */
-    record Retrieval(double pages, double chunks, int hits) {
-    }
-
-    static Retrieval retrieval(List<float[]> refDocs, List<float[]> refQueries, List<float[]> docs, List<float[]> queries,
-                                       List<Chunk> chunks, List<Set<String>> answers) {
-        double pagesFound = 0;
-        double chunksFound = 0;
-        int hits = 0;
-        for (int n = 0; n < queries.size(); n++) {
-            List<Integer> rankedRef = ranked(refQueries.get(n), refDocs);
-            List<Integer> rankedHere = ranked(queries.get(n), docs);
-            Set<String> refPages = topPages(rankedRef, chunks);
-            Set<String> pages = topPages(rankedHere, chunks);
-            hits += pages.stream().anyMatch(answers.get(n)::contains) ? 1 : 0;
-            pages.retainAll(refPages);
-            pagesFound += (double) pages.size() / refPages.size();
-            Set<Integer> top = new HashSet<>(rankedRef.subList(0, 10));
-            top.retainAll(rankedHere.subList(0, 10));
-            chunksFound += top.size() / 10.0;
-        }
-        return new Retrieval(pagesFound / queries.size(), chunksFound / queries.size(), hits);
-    }
-
-    private static List<Integer> ranked(float[] q, List<float[]> docs) {
-        double[] scores = docs.stream().mapToDouble(d -> RealText.cosine(q, d)).toArray();
-        return IntStream.range(0, docs.size()).boxed()
-                .sorted(Comparator.comparingDouble((Integer i) -> -scores[i]))
-                .limit(200).toList();
-    }
-
-    private static Set<String> topPages(List<Integer> ranked, List<Chunk> chunks) {
-        Set<String> pages = new LinkedHashSet<>();
-        for (int i : ranked) {
-            pages.add(chunks.get(i).documentId());
-            if (pages.size() == 10) {
-                break;
-            }
-        }
-        return pages;
-    }
 }
