@@ -71,6 +71,7 @@ class EmbedderResourceTest {
     void closeFreesTheQuerySession() throws IOException {
         Path status = Path.of("/proc/self/status");
         assumeTrue(Files.isReadable(status), "needs /proc (Linux)");
+        long before = 0;
         for (int cycle = 0; cycle < 10; cycle++) {
             if (cycle == 2) { // the first cycles grow allocator arenas to their working size
                 System.gc();
@@ -85,8 +86,6 @@ class EmbedderResourceTest {
         // eight leaked query sessions would add about 1,050 MB
         assertThat(growthMb).as("resident memory growth over 8 open-query-close cycles, MB").isLessThan(450);
     }
-
-    private long before;
 
     @Test
     void concurrentCallersGetTheirOwnVectors() throws Exception {
